@@ -1,0 +1,8 @@
+export type { MemoryErrorCode, SerializedMemoryError } from './core/errors.js'
+export { deserializeMemoryError, ERROR_CODES, isMemoryError, MemoryError } from './core/errors.js'
+export * from './core/types.js'
+export type { Embedder, EmbedOptions } from './embed/embedder.js'
+export type { DriverOp, ListResult, SetOptions, StoreDriver } from './store/driver.js'
+export { memoryDriver } from './store/drivers/memory.js'
+export { FlatIndex } from './vector/flat.js'
+export type { CreateVectorIndexOptions, Metric, Quantization, SearchHit, SearchOptions, VectorIndex } from './vector/vector-index.js'

@@ -38,7 +38,7 @@ const WORD = /[\p{L}\p{N}]+/gu
 
 function hashText(text: string, dims: number): Float32Array {
   const v = new Float32Array(dims)
-  const words = text.normalize('NFKC').toLowerCase().match(WORD) ?? []
+  const words: string[] = text.normalize('NFKC').toLowerCase().match(WORD) ?? []
   // Punctuation-only text still gets a stable vector of its own.
   if (words.length === 0) words.push(text.trim())
   for (let i = 0; i < words.length; i++) {

@@ -1,6 +1,6 @@
 /** In-memory driver: the default store, and the fastest for tests. Nothing survives the process. */
 import type { DriverOp, ListResult, StoreDriver } from '../driver.js'
-import { checkKey, pageOfKeys } from '../keys.js'
+import { checkEntries, checkKey, checkList, checkOps, checkTtl, checkValue, pageOfKeys } from '../keys.js'
 
 export interface MemoryDriverOptions {
   /** Clock for TTLs, for tests. @default Date.now */
@@ -20,34 +20,40 @@ export function memoryDriver({ now = Date.now }: MemoryDriverOptions = {}): Stor
     return entry.value.slice()
   }
   const write = (key: string, value: Uint8Array, ttlSeconds?: number): void => {
-    checkKey(key)
-    data.set(key, ttlSeconds ? { value: value.slice(), expiresAt: now() + ttlSeconds * 1000 } : { value: value.slice() })
+    data.set(key, ttlSeconds === undefined ? { value: value.slice() } : { value: value.slice(), expiresAt: now() + ttlSeconds * 1000 })
   }
 
   return {
     name: 'memory',
     async get(key) {
+      checkKey(key)
       return read(key)
     },
     async getMany(keys) {
+      for (const key of keys) checkKey(key)
       return keys.map(read)
     },
     async set(key, value, options = {}) {
+      checkKey(key)
+      checkValue(value, key)
+      checkTtl(options.ttlSeconds)
       write(key, value, options.ttlSeconds)
     },
     async setMany(entries) {
-      for (const e of entries) checkKey(e.key)
+      checkEntries(entries)
       for (const e of entries) write(e.key, e.value, e.ttlSeconds)
     },
     async delete(key) {
+      checkKey(key)
       data.delete(key)
     },
     async list(prefix, options = {}): Promise<ListResult> {
+      checkList(prefix, options)
       const keys = [...data.keys()].filter((k) => k.startsWith(prefix) && read(k) !== null).sort()
       return pageOfKeys(keys, options)
     },
     async transaction(ops: DriverOp[]) {
-      for (const op of ops) checkKey(op.key)
+      checkOps(ops)
       for (const op of ops) {
         if (op.type === 'set') write(op.key, op.value, op.ttlSeconds)
         else data.delete(op.key)

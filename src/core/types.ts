@@ -36,6 +36,8 @@ export interface MemoryRecord {
   accessCount: number
   /** Short-term memories only: after this instant the memory is gone. */
   expiresAt?: number
+  /** Short-term memories only: the TTL that each access renews. */
+  ttlMs?: number
   metadata: Metadata
   scope: Scope
   entities: string[]
@@ -53,6 +55,8 @@ export interface MemoryRecord {
   /** Bitemporal validity (supersession): when this fact stopped being current. */
   validTo?: number
   supersededBy?: string
+  /** Summaries only: 1 for a summary of memories, 2 for a summary of summaries, ... */
+  summaryLevel?: number
 }
 
 /** An exported memory: the record plus its vector (exact round trip through JSON). */
@@ -321,6 +325,10 @@ export interface Memory {
   snapshot(label?: string): Promise<SnapshotInfo>
   snapshots(): Promise<SnapshotInfo[]>
   rollback(snapshotId: string): Promise<{ restored: number }>
+  /** Replay changes another writer (tab, process) committed to the same store; resolves to how many. */
+  refresh(): Promise<number>
+  /** Resolve once every queued write (including access bookkeeping after recall) is durable. */
+  flush(): Promise<void>
   on(event: MemoryEventName | '*', handler: MemoryEventHandler): () => void
   off(event: MemoryEventName | '*', handler: MemoryEventHandler): void
   close(): Promise<void>

@@ -1,0 +1,1206 @@
+/**
+ * The orchestrator: one Memory over a StoreDriver, an Embedder and a VectorIndex.
+ *
+ * Durability (ARCHITECTURE section 3): every mutation is one driver transaction holding the record, its
+ * vector, a log entry, a history marker and the new head. RAM state (catalog, vector and keyword
+ * indexes) changes only after that transaction resolved, so a failed write changes nothing. Indexes are
+ * derived: opened from the newest valid snapshot plus the log after it, or rebuilt from the records.
+ */
+import type { Embedder } from '../embed/embedder.js'
+import { type BlobCodec, jsonBytes, parseJsonBytes, plainCodec } from '../store/codec.js'
+import type { StoreDriver } from '../store/driver.js'
+import { FlatIndex } from '../vector/flat.js'
+import type { VectorIndex } from '../vector/vector-index.js'
+import { asMemoryError, memoryError } from './errors.js'
+import { Emitter } from './events.js'
+import { compileFilter, type RecordPredicate } from './filter.js'
+import { KeywordIndex } from './keyword.js'
+import {
+  bytesToVector,
+  type Head,
+  type Keys,
+  keysFor,
+  type LogEntry,
+  logPrefixesAfter,
+  seqOfLogKey,
+  type Touch,
+  vectorToBytes,
+} from './layout.js'
+import { silentLogger } from './log.js'
+import { type Candidate, relevanceOf, resolveRanking, scoreOf } from './ranking.js'
+import {
+  applyPatch,
+  assertObject,
+  type BuildContext,
+  buildRecord,
+  checkContent,
+  checkId,
+  checkImportedRecord,
+  checkScope,
+  checkTier,
+  checkType,
+  checkUnit,
+  DEFAULT_LIMITS,
+} from './record.js'
+import { readIndexSnapshot, writeIndexSnapshot } from './snapshot-format.js'
+import {
+  type BatchItem,
+  type CreateMemoryOptions,
+  type ExportedRecord,
+  type ForgetQuery,
+  type HealthReport,
+  type HistoryEntry,
+  type Limits,
+  type ListOptions,
+  type ListPage,
+  MEMORY_TIERS,
+  MEMORY_TYPES,
+  type Memory,
+  type MemoryEventHandler,
+  type MemoryEventName,
+  type MemoryRecord,
+  type MemoryStats,
+  type MemoryTier,
+  type MemoryType,
+  type RankingOptions,
+  type RecallHit,
+  type RecallOptions,
+  type SnapshotInfo,
+  type StoreBatchOptions,
+  type StoreOptions,
+  type StoreResult,
+  type UpdatePatch,
+  type VectorIndexFactory,
+} from './types.js'
+
+const MINUTE = 60_000
+const PAGE = 500
+const HIST_MARK = new Uint8Array([1])
+
+/** Internal hooks for runtimes (worker, Durable Object) and for the self-managing layer. */
+export interface MemoryInternals {
+  /** Serializes writers across processes/tabs; the memory catches up with the log inside it. */
+  lock?: <T>(fn: () => Promise<T>) => Promise<T>
+  /** Encrypts/decrypts every blob (records, vectors, log, snapshots). @default identity */
+  codec?: BlobCodec
+  /** Who is acting, recorded in the log (audit). */
+  actor?: string
+}
+
+interface PendingEntry {
+  op: LogEntry['op']
+  id?: string
+  record?: MemoryRecord
+  vector?: Float32Array
+  removed?: boolean
+  touches?: Touch[]
+  /** Records rewritten without a history entry (access bookkeeping). */
+  rewrites?: MemoryRecord[]
+  detail?: Record<string, unknown>
+}
+
+/**
+ * Open (or create) a memory.
+ * @example
+ * const mem = await createMemory({ namespace: 'user-42', embedder })
+ * const id = await mem.store('User prefers morning meetings', { type: 'preference', importance: 0.8 })
+ * const hits = await mem.recall('when should we meet?', { k: 5 })
+ */
+export async function createMemory(options: CreateMemoryOptions & MemoryInternals = {}): Promise<EngramMemory> {
+  assertObject(options, 'createMemory options')
+  const embedder = options.embedder ?? (await defaultEmbedder())
+  const store = options.store ?? (await import('../store/drivers/memory.js')).memoryDriver()
+  const memory = new EngramMemory(options, store, embedder)
+  await memory.open()
+  return memory
+}
+
+async function defaultEmbedder(): Promise<Embedder> {
+  const { createDefaultEmbedder } = await import('./default-embedder.js')
+  return createDefaultEmbedder()
+}
+
+export class EngramMemory implements Memory {
+  readonly namespace: string
+  readonly #store: StoreDriver
+  readonly #embedder: Embedder
+  readonly #keys: Keys
+  readonly #indexFactory: VectorIndexFactory
+  readonly #limits: Limits
+  readonly #ranking: RankingOptions
+  readonly #now: () => number
+  readonly #ttl: number
+  readonly #snapshotEvery: number
+  readonly #codec: BlobCodec
+  readonly #lock: (<T>(fn: () => Promise<T>) => Promise<T>) | undefined
+  readonly #actor: string | undefined
+  readonly #logger
+  readonly #events
+
+  readonly #records = new Map<string, MemoryRecord>()
+  readonly #working = new Map<string, MemoryRecord>()
+  readonly #workingHistory = new Map<string, HistoryEntry[]>()
+  #vectors!: VectorIndex
+  #workingVectors: VectorIndex
+  #keywords = new KeywordIndex()
+  readonly #workingKeywords = new KeywordIndex()
+  #seq = 0
+  #snapshotSeq = 0
+  #queue: Promise<unknown> = Promise.resolve()
+  #closed = false
+  #nextSweep = 0
+  #workingSeq = 0
+  readonly #retrieval = { count: 0, scoreSum: 0, latencySum: 0 }
+
+  constructor(options: CreateMemoryOptions & MemoryInternals, store: StoreDriver, embedder: Embedder) {
+    this.namespace = options.namespace ?? 'default'
+    this.#keys = keysFor(this.namespace)
+    this.#store = store
+    this.#embedder = embedder
+    if (!embedder || typeof embedder.embed !== 'function' || !Number.isInteger(embedder.dims) || embedder.dims < 1) {
+      throw memoryError('VALIDATION', 'embedder must have an id, positive integer dims and an embed() method')
+    }
+    this.#indexFactory = options.index ?? (({ dims, from }) => (from ? FlatIndex.deserialize(from) : new FlatIndex({ dims })))
+    this.#limits = { ...DEFAULT_LIMITS, ...(options.limits ?? {}) }
+    this.#ranking = resolveRanking(options.ranking)
+    this.#now = options.now ?? Date.now
+    this.#ttl = options.shortTermTtlMs === undefined ? 30 * MINUTE : checkPositiveOption(options.shortTermTtlMs, 'shortTermTtlMs')
+    this.#snapshotEvery = options.snapshotEvery ?? 1000
+    this.#codec = options.codec ?? plainCodec
+    this.#lock = options.lock
+    this.#actor = options.actor
+    this.#logger = options.logger ?? silentLogger
+    this.#events = new Emitter(this.#logger)
+    this.#workingVectors = new FlatIndex({ dims: embedder.dims })
+  }
+
+  // ---------------------------------------------------------------- opening and catching up
+
+  /** Load records, then indexes from the newest valid snapshot + log, or rebuild them. */
+  async open(): Promise<void> {
+    const head = await this.#readHead()
+    this.#seq = head?.seq ?? 0
+    for await (const record of this.#scanRecords()) this.#records.set(record.id, record)
+    const restored = await this.#restoreIndexes()
+    if (!restored) await this.#rebuildIndexes()
+    if (head && (head.embedder !== this.#embedder.id || head.dims !== this.#embedder.dims)) await this.#reembedAll()
+    else if (!head) await this.#store.set(this.#keys.head, await this.#encode(this.#headValue()))
+  }
+
+  /** Replay log entries that another writer (tab, process) committed; returns how many were applied. */
+  async refresh(): Promise<number> {
+    this.#assertOpen()
+    return this.#catchUp()
+  }
+
+  async #catchUp(): Promise<number> {
+    const head = await this.#readHead()
+    if (!head || head.seq <= this.#seq) return 0
+    const entries = await this.#readLogAfter(this.#seq)
+    const ids = new Set<string>()
+    for (const entry of entries) {
+      if (entry.id) ids.add(entry.id)
+      for (const t of entry.touches ?? []) ids.add(t.id)
+    }
+    await this.#resync([...ids])
+    this.#seq = Math.max(head.seq, ...entries.map((e) => e.seq))
+    if (entries.length > 0) this.#emit('changed', [...ids], { remote: true })
+    return entries.length
+  }
+
+  /** Make RAM agree with the store for these ids (used after replay and for repair). */
+  async #resync(ids: string[]): Promise<void> {
+    for (let i = 0; i < ids.length; i += PAGE) {
+      const page = ids.slice(i, i + PAGE)
+      const [recBytes, vecBytes] = await Promise.all([
+        this.#store.getMany(page.map(this.#keys.rec)),
+        this.#store.getMany(page.map(this.#keys.vec)),
+      ])
+      for (let j = 0; j < page.length; j++) {
+        const id = page[j]!
+        this.#unindex(id)
+        const rec = recBytes[j]
+        if (!rec) continue
+        const record = await this.#decode<MemoryRecord>(rec)
+        this.#records.set(id, record)
+        const vec = vecBytes[j]
+        this.#index(record, vec ? bytesToVector(await this.#codec.decode(vec), this.#embedder.dims) : undefined)
+      }
+    }
+  }
+
+  async #restoreIndexes(): Promise<boolean> {
+    const bytes = await this.#store.get(this.#keys.snapshot)
+    if (!bytes) return false
+    try {
+      const snap = readIndexSnapshot(await this.#codec.decode(bytes))
+      if (snap.seq > this.#seq || snap.dims !== this.#embedder.dims || snap.embedder !== this.#embedder.id) return false
+      const vectors = await this.#indexFactory({ dims: this.#embedder.dims, from: snap.vectors })
+      this.#vectors = vectors
+      this.#keywords = KeywordIndex.deserialize(snap.keywords)
+      this.#snapshotSeq = snap.seq
+      const entries = await this.#readLogAfter(snap.seq)
+      const ids = new Set<string>()
+      for (const entry of entries) if (entry.id) ids.add(entry.id)
+      await this.#resync([...ids])
+      const withVectors = [...this.#records.values()].filter((r) => r.tier !== 'working').length
+      if (this.#vectors.size !== withVectors || this.#keywords.size !== withVectors) {
+        this.#logger.warn('index snapshot disagrees with the records; rebuilding', { namespace: this.namespace })
+        return false
+      }
+      return true
+    } catch (e) {
+      this.#logger.warn('index snapshot unusable; rebuilding from records', { namespace: this.namespace, error: String(e) })
+      return false
+    }
+  }
+
+  async #rebuildIndexes(): Promise<void> {
+    this.#vectors = await this.#indexFactory({ dims: this.#embedder.dims })
+    this.#keywords = new KeywordIndex()
+    const ids = [...this.#records.keys()]
+    const missing: MemoryRecord[] = []
+    for (let i = 0; i < ids.length; i += PAGE) {
+      const page = ids.slice(i, i + PAGE)
+      const vecBytes = await this.#store.getMany(page.map(this.#keys.vec))
+      const addIds: string[] = []
+      const addVectors: Float32Array[] = []
+      for (let j = 0; j < page.length; j++) {
+        const record = this.#records.get(page[j]!)!
+        this.#keywords.add(record.id, record.content)
+        const vec = vecBytes[j]
+        if (vec && record.dims === this.#embedder.dims) {
+          addIds.push(record.id)
+          addVectors.push(bytesToVector(await this.#codec.decode(vec), this.#embedder.dims))
+        } else missing.push(record)
+      }
+      this.#vectors.addMany(addIds, addVectors)
+    }
+    if (missing.length > 0) {
+      this.#logger.warn('records without a usable vector; re-embedding', { count: missing.length })
+      await this.#reembed(missing)
+    }
+    this.#snapshotSeq = 0
+  }
+
+  async #reembedAll(): Promise<void> {
+    this.#logger.warn('embedder changed; re-embedding every memory', { namespace: this.namespace, embedder: this.#embedder.id })
+    await this.#rebuildEmpty()
+    await this.#reembed([...this.#records.values()])
+  }
+
+  async #rebuildEmpty(): Promise<void> {
+    this.#vectors = await this.#indexFactory({ dims: this.#embedder.dims })
+    this.#keywords = new KeywordIndex()
+  }
+
+  async #reembed(records: MemoryRecord[]): Promise<void> {
+    for (let i = 0; i < records.length; i += 64) {
+      const page = records.slice(i, i + 64)
+      const vectors = await this.#embed(page.map((r) => r.content))
+      await this.#commit(
+        page.map((r, j) => ({
+          op: 'system' as const,
+          id: r.id,
+          record: { ...r, embeddingModel: this.#embedder.id, dims: this.#embedder.dims },
+          vector: vectors[j]!,
+          detail: { reason: 'reembed' },
+        })),
+      )
+    }
+  }
+
+  // ---------------------------------------------------------------- writing
+
+  /**
+   * Commit entries in one transaction, then apply them to RAM. Nothing in RAM changes if the write fails.
+   * Must run inside #write (serialized).
+   */
+  async #commit(pending: PendingEntry[]): Promise<LogEntry[]> {
+    if (pending.length === 0) return []
+    const at = this.#now()
+    let seq = this.#seq
+    const ops: Parameters<NonNullable<StoreDriver['transaction']>>[0] = []
+    const entries: LogEntry[] = []
+    for (const p of pending) {
+      seq++
+      const entry: LogEntry = { seq, op: p.op, at }
+      if (p.id !== undefined) entry.id = p.id
+      if (p.record) entry.record = p.record
+      if (p.removed) entry.removed = true
+      if (p.touches) entry.touches = p.touches
+      if (p.detail) entry.detail = p.detail
+      if (this.#actor) entry.actor = this.#actor
+      entries.push(entry)
+      ops.push({ type: 'set', key: this.#keys.log(seq), value: await this.#encode(entry) })
+      if (p.id !== undefined && p.op !== 'access') ops.push({ type: 'set', key: this.#keys.hist(p.id, seq), value: HIST_MARK })
+      if (p.record) ops.push({ type: 'set', key: this.#keys.rec(p.record.id), value: await this.#encode(p.record) })
+      if (p.vector && p.record) {
+        ops.push({ type: 'set', key: this.#keys.vec(p.record.id), value: await this.#codec.encode(vectorToBytes(p.vector)) })
+      }
+      for (const r of p.rewrites ?? []) ops.push({ type: 'set', key: this.#keys.rec(r.id), value: await this.#encode(r) })
+      if (p.removed && p.id !== undefined) {
+        ops.push({ type: 'delete', key: this.#keys.rec(p.id) }, { type: 'delete', key: this.#keys.vec(p.id) })
+      }
+    }
+    ops.push({ type: 'set', key: this.#keys.head, value: await this.#encode(this.#headValue(seq)) })
+    try {
+      if (this.#store.transaction) await this.#store.transaction(ops)
+      else throw memoryError('UNSUPPORTED', `The '${this.#store.name}' driver has no transactions; it cannot be a primary store`)
+    } catch (e) {
+      throw asMemoryError(e, 'STORAGE', `Could not write to the '${this.#store.name}' store`)
+    }
+    this.#seq = seq
+    for (const p of pending) {
+      if (p.removed && p.id !== undefined) {
+        this.#unindex(p.id)
+        this.#records.delete(p.id)
+      }
+      if (p.record) {
+        const previous = this.#records.get(p.record.id)
+        this.#records.set(p.record.id, p.record)
+        if (p.vector) {
+          this.#vectors.remove(p.record.id)
+          this.#vectors.add(p.record.id, p.vector)
+        }
+        if (!previous || previous.content !== p.record.content) this.#keywords.add(p.record.id, p.record.content)
+      }
+      for (const r of p.rewrites ?? []) this.#records.set(r.id, r)
+    }
+    if (this.#seq - this.#snapshotSeq >= this.#snapshotEvery) this.#scheduleSnapshot()
+    return entries
+  }
+
+  /** Serialize a mutation after every earlier one; inside the cross-writer lock when there is one. */
+  #write<T>(fn: () => Promise<T>): Promise<T> {
+    this.#assertOpen()
+    const run = async () => {
+      if (!this.#lock) return fn()
+      return this.#lock(async () => {
+        await this.#catchUp()
+        return fn()
+      })
+    }
+    const result = this.#queue.then(run, run)
+    this.#queue = result.catch(() => undefined)
+    return result
+  }
+
+  async store(content: string, options: StoreOptions = {}): Promise<string> {
+    const [result] = await this.#storeMany([{ ...options, content }], options.signal)
+    return result!.id
+  }
+
+  async storeBatch(items: BatchItem[], options: StoreBatchOptions = {}): Promise<StoreResult[]> {
+    this.#assertOpen()
+    if (!Array.isArray(items)) throw memoryError('VALIDATION', 'storeBatch takes an array of items')
+    if (items.length > this.#limits.maxBatchSize) {
+      throw memoryError('VALIDATION', `A batch holds at most ${this.#limits.maxBatchSize} items, got ${items.length}`)
+    }
+    return this.#storeMany(items, options.signal, options.onProgress)
+  }
+
+  async #storeMany(
+    items: BatchItem[],
+    signal?: AbortSignal,
+    onProgress?: (p: { done: number; total: number }) => void,
+  ): Promise<StoreResult[]> {
+    this.#assertOpen()
+    const ctx = this.#context()
+    const records = items.map((item, i) => {
+      assertObject(item, `batch item ${i}`)
+      const { content, ...rest } = item
+      try {
+        return buildRecord(content, rest, ctx)
+      } catch (e) {
+        if (items.length > 1 && e instanceof Error) e.message = `batch item ${i}: ${e.message}`
+        throw e
+      }
+    })
+    const seen = new Set<string>()
+    for (const r of records) {
+      if (seen.has(r.id)) throw memoryError('CONFLICT', `Id '${r.id}' appears twice in the batch`)
+      seen.add(r.id)
+    }
+    if (records.length === 0) return []
+    const vectors: Float32Array[] = []
+    for (let i = 0; i < records.length; i += 64) {
+      signal?.throwIfAborted()
+      vectors.push(
+        ...(await this.#embed(
+          records.slice(i, i + 64).map((r) => r.content),
+          signal,
+        )),
+      )
+      onProgress?.({ done: Math.min(i + 64, records.length), total: records.length })
+    }
+    return this.#write(async () => {
+      signal?.throwIfAborted()
+      for (const r of records) {
+        if (this.#records.has(r.id) || this.#working.has(r.id)) throw memoryError('CONFLICT', `A memory with id '${r.id}' already exists`)
+      }
+      const persisted: PendingEntry[] = []
+      records.forEach((record, i) => {
+        if (record.tier === 'working') this.#storeWorking(record, vectors[i]!)
+        else persisted.push({ op: 'store', id: record.id, record, vector: vectors[i]! })
+      })
+      await this.#commit(persisted)
+      this.#emit(
+        'stored',
+        records.map((r) => r.id),
+        { deduplicated: false },
+      )
+      return records.map((r) => ({ id: r.id, deduplicated: false }))
+    })
+  }
+
+  #storeWorking(record: MemoryRecord, vector: Float32Array | undefined): void {
+    const previous = this.#working.get(record.id)
+    this.#working.set(record.id, record)
+    if (vector) {
+      this.#workingVectors.remove(record.id)
+      this.#workingVectors.add(record.id, vector)
+    }
+    if (previous?.content !== record.content) this.#workingKeywords.add(record.id, record.content)
+    const history = this.#workingHistory.get(record.id) ?? []
+    history.push({
+      seq: ++this.#workingSeq,
+      op: history.length === 0 ? 'store' : 'update',
+      at: this.#now(),
+      version: record.version,
+      record,
+    })
+    this.#workingHistory.set(record.id, history)
+  }
+
+  async update(id: string, patch: UpdatePatch): Promise<MemoryRecord> {
+    this.#assertOpen()
+    checkId(id)
+    const draft = applyPatch(this.#mustGet(id), patch, this.#context())
+    const vector = patch.content === undefined ? undefined : (await this.#embed([draft.content]))[0]
+    return this.#write(async () => {
+      const current = this.#mustGet(id)
+      const next = applyPatch(current, patch, this.#context())
+      if (current.tier === 'working') {
+        this.#storeWorking(next, vector)
+      } else {
+        const entry: PendingEntry = { op: 'update', id, record: next }
+        if (vector) entry.vector = vector
+        await this.#commit([entry])
+      }
+      this.#emit('updated', [id], { version: next.version })
+      return structuredClone(next)
+    })
+  }
+
+  async forget(idOrQuery: string | ForgetQuery): Promise<number> {
+    this.#assertOpen()
+    if (typeof idOrQuery === 'string') {
+      checkId(idOrQuery)
+      return this.#write(async () => {
+        this.#mustGet(idOrQuery)
+        return this.#remove([idOrQuery], 'forget')
+      })
+    }
+    const predicate = this.#forgetPredicate(idOrQuery)
+    return this.#write(async () => {
+      const now = this.#now()
+      const ids = this.#allRecords()
+        .filter((r) => predicate(r, now))
+        .map((r) => r.id)
+      return this.#remove(ids, 'forget')
+    })
+  }
+
+  #forgetPredicate(query: ForgetQuery): (r: MemoryRecord, now: number) => boolean {
+    assertObject(query, 'forget query')
+    const known = ['filter', 'tier', 'types', 'olderThan', 'maxImportance', 'maxAccessCount', 'ids']
+    const given = Object.keys(query).filter((k) => (query as Record<string, unknown>)[k] !== undefined)
+    const unknown = given.filter((k) => !known.includes(k))
+    if (unknown.length > 0) throw memoryError('VALIDATION', `Unknown forget criteria: ${unknown.join(', ')}`)
+    if (given.length === 0) throw memoryError('VALIDATION', 'forget needs at least one criterion (refusing to forget everything)')
+    const filter = compileFilter(query.filter, this.#limits.maxFilterDepth)
+    const tier = query.tier === undefined ? undefined : checkTier(query.tier)
+    const types = query.types === undefined ? undefined : checkTypes(query.types)
+    const olderThan = query.olderThan === undefined ? undefined : checkNonNegative(query.olderThan, 'olderThan')
+    const maxImportance = query.maxImportance === undefined ? undefined : checkUnit(query.maxImportance, 'maxImportance')
+    const maxAccess = query.maxAccessCount === undefined ? undefined : checkNonNegative(query.maxAccessCount, 'maxAccessCount')
+    const ids = query.ids === undefined ? undefined : new Set(checkIdList(query.ids))
+    return (r, now) =>
+      filter(r) &&
+      (tier === undefined || r.tier === tier) &&
+      (types === undefined || types.has(r.type)) &&
+      (olderThan === undefined || r.createdAt < now - olderThan) &&
+      (maxImportance === undefined || r.importance <= maxImportance) &&
+      (maxAccess === undefined || r.accessCount <= maxAccess) &&
+      (ids === undefined || ids.has(r.id))
+  }
+
+  async #remove(ids: string[], op: 'forget' | 'expire'): Promise<number> {
+    const persisted = ids.filter((id) => this.#records.has(id))
+    for (const id of ids) {
+      if (!this.#working.has(id)) continue
+      this.#working.delete(id)
+      this.#workingVectors.remove(id)
+      this.#workingKeywords.remove(id)
+    }
+    for (let i = 0; i < persisted.length; i += 1000) {
+      await this.#commit(persisted.slice(i, i + 1000).map((id) => ({ op, id, removed: true })))
+    }
+    if (ids.length > 0) this.#emit(op === 'forget' ? 'forgotten' : 'expired', ids)
+    return ids.length
+  }
+
+  // ---------------------------------------------------------------- reading
+
+  async get(id: string): Promise<MemoryRecord> {
+    const record = await this.find(id)
+    if (!record) throw memoryError('NOT_FOUND', `No memory with id '${id}'`)
+    return record
+  }
+
+  async find(id: string): Promise<MemoryRecord | null> {
+    this.#assertOpen()
+    checkId(id)
+    const record = this.#records.get(id) ?? this.#working.get(id)
+    return record && this.#alive(record, this.#now()) ? structuredClone(record) : null
+  }
+
+  #mustGet(id: string): MemoryRecord {
+    const record = this.#records.get(id) ?? this.#working.get(id)
+    if (!record || !this.#alive(record, this.#now())) throw memoryError('NOT_FOUND', `No memory with id '${id}'`)
+    return record
+  }
+
+  #alive(record: MemoryRecord, now: number): boolean {
+    return record.expiresAt === undefined || record.expiresAt > now
+  }
+
+  #allRecords(): MemoryRecord[] {
+    return [...this.#records.values(), ...this.#working.values()]
+  }
+
+  async list(options: ListOptions = {}): Promise<ListPage> {
+    this.#assertOpen()
+    assertObject(options, 'list options')
+    const limit = options.limit ?? 100
+    if (!Number.isInteger(limit) || limit < 1 || limit > 10_000) throw memoryError('VALIDATION', 'limit must be an integer in 1..10000')
+    if (options.cursor !== undefined && typeof options.cursor !== 'string') throw memoryError('VALIDATION', 'cursor must be a string')
+    const visible = this.#visibility({ ...options, tiers: options.tiers ?? [...MEMORY_TIERS] })
+    const now = this.#now()
+    const ids = this.#allRecords()
+      .filter((r) => visible(r, now) && (options.cursor === undefined || r.id > options.cursor))
+      .map((r) => r.id)
+      .sort()
+    const page = ids.slice(0, limit)
+    const items = page.map((id) => structuredClone((this.#records.get(id) ?? this.#working.get(id))!))
+    return ids.length > limit ? { items, cursor: page[page.length - 1]! } : { items }
+  }
+
+  async count(options: Omit<ListOptions, 'cursor' | 'limit'> = {}): Promise<number> {
+    this.#assertOpen()
+    const visible = this.#visibility({ ...options, tiers: options.tiers ?? [...MEMORY_TIERS] })
+    const now = this.#now()
+    return this.#allRecords().filter((r) => visible(r, now)).length
+  }
+
+  /** One predicate for list/count/recall: tiers, types, filter, scope, expiry and validity. */
+  #visibility(options: {
+    types?: MemoryType[]
+    tiers?: MemoryTier[]
+    filter?: unknown
+    scope?: unknown
+    asOf?: number
+  }): (r: MemoryRecord, now: number) => boolean {
+    const types = options.types === undefined ? undefined : checkTypes(options.types)
+    const tiers = new Set(
+      options.tiers === undefined ? MEMORY_TIERS.filter((t) => t !== 'archived') : checkList(options.tiers, 'tiers').map(checkTier),
+    )
+    const filter: RecordPredicate = compileFilter(options.filter, this.#limits.maxFilterDepth)
+    const scope = options.scope === undefined ? undefined : Object.entries(checkScope(options.scope))
+    const asOf = options.asOf
+    if (asOf !== undefined && (typeof asOf !== 'number' || !Number.isFinite(asOf))) throw memoryError('VALIDATION', 'asOf must be epoch ms')
+    return (r, now) =>
+      tiers.has(r.tier) &&
+      this.#alive(r, now) &&
+      (types === undefined || types.has(r.type)) &&
+      (scope === undefined || scope.every(([k, v]) => (r.scope as Record<string, string>)[k] === v)) &&
+      (asOf === undefined ? r.validTo === undefined : r.createdAt <= asOf && (r.validTo === undefined || r.validTo > asOf)) &&
+      filter(r)
+  }
+
+  async recall(query: string, options: RecallOptions = {}): Promise<RecallHit[]> {
+    this.#assertOpen()
+    const started = performance.now()
+    checkContent(query, this.#limits, 'query')
+    assertObject(options, 'recall options')
+    const k = options.k ?? 10
+    if (!Number.isInteger(k) || k < 1 || k > this.#limits.maxK)
+      throw memoryError('VALIDATION', `k must be an integer in 1..${this.#limits.maxK}`)
+    const minRelevance = options.minRelevance === undefined ? 0 : checkUnit(options.minRelevance, 'minRelevance')
+    const mode = options.mode ?? 'hybrid'
+    if (!['hybrid', 'vector', 'keyword'].includes(mode)) throw memoryError('VALIDATION', `Unknown recall mode '${String(mode)}'`)
+    const visible = this.#visibility(options)
+    await this.#sweepIfDue()
+    const now = this.#now()
+    const restricted =
+      options.filter !== undefined || options.types !== undefined || options.tiers !== undefined || options.scope !== undefined
+    const fanout = Math.max(k * 5, 50)
+    const candidates = new Map<string, Candidate>()
+    const allowed = (id: string) => {
+      const r = this.#records.get(id) ?? this.#working.get(id)
+      return r !== undefined && visible(r, now)
+    }
+    const allowList = restricted
+      ? this.#allRecords()
+          .filter((r) => visible(r, now))
+          .map((r) => r.id)
+      : undefined
+    if (allowList?.length === 0) return []
+
+    if (mode !== 'keyword') {
+      const [vector] = await this.#embed([query], options.signal, 'query')
+      for (const index of [this.#vectors, this.#workingVectors]) {
+        if (index.size === 0) continue
+        const hits = index.search(vector!, Math.min(fanout, index.size), allowList ? { allow: allowList } : {})
+        hits
+          .filter((h) => allowed(h.id))
+          .forEach((h, rank) => {
+            candidates.set(h.id, { id: h.id, cosine: 1 - h.distance, vectorRank: rank })
+          })
+      }
+      if (mode === 'hybrid') {
+        const keywordHits = [
+          ...this.#keywords.search(query, fanout, allowed),
+          ...this.#workingKeywords.search(query, fanout, allowed),
+        ].sort((a, b) => b.normalized - a.normalized)
+        const keywordOnly: string[] = []
+        keywordHits.forEach((h, rank) => {
+          const c = candidates.get(h.id)
+          if (c) Object.assign(c, { keyword: h.normalized, keywordRank: rank })
+          else {
+            candidates.set(h.id, { id: h.id, keyword: h.normalized, keywordRank: rank })
+            keywordOnly.push(h.id)
+          }
+        })
+        this.#scoreVectors(vector!, keywordOnly, candidates)
+      }
+    } else {
+      const hits = [...this.#keywords.search(query, fanout, allowed), ...this.#workingKeywords.search(query, fanout, allowed)]
+      hits.sort((a, b) => b.normalized - a.normalized)
+      hits.forEach((h, rank) => {
+        candidates.set(h.id, { id: h.id, keyword: h.normalized, keywordRank: rank })
+      })
+    }
+
+    const scored: RecallHit[] = []
+    for (const c of candidates.values()) {
+      const record = this.#records.get(c.id) ?? this.#working.get(c.id)
+      if (!record) continue
+      const relevance = relevanceOf(c, mode, this.#ranking)
+      if (relevance <= 0 || relevance < minRelevance) continue
+      const { score, explain } = scoreOf(record, relevance, c, now, this.#ranking)
+      scored.push({ memory: record, score, explain })
+    }
+    scored.sort((a, b) => b.score - a.score || (a.memory.id < b.memory.id ? -1 : 1))
+    const hits = scored.slice(0, k)
+    const result = options.peek ? hits.map((h) => ({ ...h, memory: structuredClone(h.memory) })) : await this.#touch(hits, now)
+    this.#retrieval.count++
+    this.#retrieval.latencySum += performance.now() - started
+    this.#retrieval.scoreSum += result[0]?.score ?? 0
+    this.#emit(
+      'recalled',
+      result.map((h) => h.memory.id),
+      { query: query.slice(0, 200), k },
+    )
+    return result
+  }
+
+  /** Exact cosine for keyword-only candidates, so fusion compares like with like. */
+  #scoreVectors(vector: Float32Array, ids: string[], candidates: Map<string, Candidate>): void {
+    if (ids.length === 0) return
+    for (const index of [this.#vectors, this.#workingVectors]) {
+      const inIndex = ids.filter((id) => index.has(id))
+      if (inIndex.length === 0) continue
+      for (const h of index.search(vector, inIndex.length, { allow: inIndex })) {
+        const c = candidates.get(h.id)
+        if (c) c.cosine = 1 - h.distance
+      }
+    }
+  }
+
+  /** Count the access, renew short-term TTLs; persisted in the background, visible at once. */
+  async #touch(hits: RecallHit[], now: number): Promise<RecallHit[]> {
+    const rewrites: MemoryRecord[] = []
+    const result = hits.map((hit) => {
+      const next: MemoryRecord = { ...hit.memory, accessCount: hit.memory.accessCount + 1, lastAccessedAt: now }
+      if (next.tier === 'short-term') next.expiresAt = now + (next.ttlMs ?? this.#ttl)
+      if (next.tier === 'working') this.#working.set(next.id, next)
+      else rewrites.push(next)
+      return { ...hit, memory: structuredClone(next) }
+    })
+    if (rewrites.length > 0) {
+      const touches = rewrites.map((r) => {
+        const t: Touch = { id: r.id, accessCount: r.accessCount, lastAccessedAt: r.lastAccessedAt }
+        if (r.expiresAt !== undefined) t.expiresAt = r.expiresAt
+        return t
+      })
+      for (const r of rewrites) this.#records.set(r.id, r)
+      this.#write(() => {
+        // Another writer may have changed or removed these meanwhile: rewrite only what is still current.
+        const current = rewrites
+          .map((r) => this.#records.get(r.id))
+          .filter((r): r is MemoryRecord => r !== undefined && touches.some((t) => t.id === r.id))
+        return this.#commit([{ op: 'access', touches, rewrites: current }])
+      }).catch((e) => this.#logger.warn('could not persist access counts', { error: String(e) }))
+    }
+    return result
+  }
+
+  async history(id: string): Promise<HistoryEntry[]> {
+    this.#assertOpen()
+    checkId(id)
+    const working = this.#workingHistory.get(id)
+    if (working) return structuredClone(working)
+    const keys = await this.#listAll(this.#keys.histPrefix(id))
+    const seqs = keys.map(seqOfLogKey).sort((a, b) => a - b)
+    const entries = await this.#readLog(seqs)
+    const history = entries.map((e) => {
+      const item: HistoryEntry = { seq: e.seq, op: e.op, at: e.at, version: e.record?.version ?? 0 }
+      if (e.record) item.record = e.record
+      return item
+    })
+    if (history.length === 0 && !this.#records.has(id)) throw memoryError('NOT_FOUND', `No memory with id '${id}' and no history for it`)
+    return history
+  }
+
+  // ---------------------------------------------------------------- lifecycle
+
+  async #sweepIfDue(): Promise<void> {
+    const now = this.#now()
+    if (now < this.#nextSweep) return
+    this.#nextSweep = now + MINUTE
+    const expired = this.#allRecords().filter((r) => !this.#alive(r, now))
+    if (expired.length === 0) return
+    this.#write(() => {
+      const stillExpired = expired.filter((r) => {
+        const cur = this.#records.get(r.id) ?? this.#working.get(r.id)
+        return cur !== undefined && !this.#alive(cur, this.#now())
+      })
+      return this.#remove(
+        stillExpired.map((r) => r.id),
+        'expire',
+      )
+    }).catch((e) => this.#logger.warn('could not remove expired memories', { error: String(e) }))
+  }
+
+  async optimize(): Promise<Record<string, unknown>> {
+    this.#assertOpen()
+    this.#nextSweep = 0
+    await this.#sweepIfDue()
+    await this.#write(async () => undefined)
+    await this.#writeSnapshot()
+    return { expired: 0, snapshotSeq: this.#snapshotSeq, records: this.#records.size }
+  }
+
+  #scheduleSnapshot(): void {
+    this.#queue = this.#queue
+      .then(() => this.#writeSnapshot())
+      .catch((e) => this.#logger.warn('index snapshot failed', { error: String(e) }))
+  }
+
+  async #writeSnapshot(): Promise<void> {
+    const write = async () => {
+      const bytes = writeIndexSnapshot({
+        seq: this.#seq,
+        embedder: this.#embedder.id,
+        dims: this.#embedder.dims,
+        vectors: this.#vectors.serialize(),
+        keywords: this.#keywords.serialize(),
+      })
+      await this.#store.set(this.#keys.snapshot, await this.#codec.encode(bytes))
+      this.#snapshotSeq = this.#seq
+    }
+    await (this.#lock ? this.#lock(write) : write())
+  }
+
+  async stats(): Promise<MemoryStats> {
+    this.#assertOpen()
+    const now = this.#now()
+    const byTier = Object.fromEntries(MEMORY_TIERS.map((t) => [t, 0])) as Record<MemoryTier, number>
+    const byType = Object.fromEntries(MEMORY_TYPES.map((t) => [t, 0])) as Record<MemoryType, number>
+    let bytes = 0
+    let total = 0
+    for (const r of this.#allRecords()) {
+      if (!this.#alive(r, now)) continue
+      total++
+      byTier[r.tier]++
+      byType[r.type]++
+      bytes += r.content.length * 2 + JSON.stringify(r.metadata).length
+    }
+    const { count, scoreSum, latencySum } = this.#retrieval
+    const stats: MemoryStats = {
+      namespace: this.namespace,
+      total,
+      byTier,
+      byType,
+      bytes,
+      logSeq: this.#seq,
+      embedder: { id: this.#embedder.id, dims: this.#embedder.dims },
+      index: { kind: this.#vectors.kind, size: this.#vectors.size + this.#workingVectors.size },
+      retrieval: { count, meanScore: count ? scoreSum / count : 0, meanLatencyMs: count ? latencySum / count : 0 },
+    }
+    if (this.#store.estimate) stats.storage = await this.#store.estimate()
+    return stats
+  }
+
+  async health(): Promise<HealthReport> {
+    this.#assertOpen()
+    const issues: HealthReport['issues'] = []
+    const now = this.#now()
+    const persisted = this.#records.size
+    if (this.#vectors.size !== persisted) {
+      issues.push({
+        code: 'INDEX_MISMATCH',
+        message: 'The vector index and the records disagree',
+        count: Math.abs(this.#vectors.size - persisted),
+      })
+    }
+    const expired = this.#allRecords().filter((r) => !this.#alive(r, now)).length
+    if (expired > 0) issues.push({ code: 'EXPIRED_PENDING', message: 'Expired short-term memories await removal', count: expired })
+    const behind = this.#seq - this.#snapshotSeq
+    if (behind > this.#snapshotEvery * 2)
+      issues.push({ code: 'SNAPSHOT_STALE', message: 'The index snapshot is far behind the log', count: behind })
+    const score = Math.max(0, 1 - issues.reduce((s, i) => s + (i.code === 'INDEX_MISMATCH' ? 0.5 : 0.1), 0))
+    return { ok: issues.every((i) => i.code !== 'INDEX_MISMATCH'), score, issues }
+  }
+
+  // ---------------------------------------------------------------- export, import, snapshots
+
+  async *export(options: { includeEmbeddings?: boolean } = {}): AsyncIterable<ExportedRecord> {
+    this.#assertOpen()
+    const includeEmbeddings = options.includeEmbeddings ?? true
+    const ids = [...this.#records.keys()].sort()
+    for (let i = 0; i < ids.length; i += PAGE) {
+      const page = ids.slice(i, i + PAGE).filter((id) => this.#records.has(id))
+      const vecs = includeEmbeddings ? await this.#store.getMany(page.map(this.#keys.vec)) : []
+      for (let j = 0; j < page.length; j++) {
+        const out: ExportedRecord = structuredClone(this.#records.get(page[j]!)!)
+        const vec = vecs[j]
+        if (vec) out.embedding = Array.from(bytesToVector(await this.#codec.decode(vec), this.#embedder.dims))
+        yield out
+      }
+    }
+  }
+
+  async import(
+    source: Iterable<ExportedRecord> | AsyncIterable<ExportedRecord> | string,
+    options: { onProgress?: (p: { done: number }) => void; signal?: AbortSignal } = {},
+  ): Promise<{ imported: number }> {
+    this.#assertOpen()
+    const records: MemoryRecord[] = []
+    const given: (Float32Array | undefined)[] = []
+    let line = 0
+    for await (const raw of iterateSource(source)) {
+      line++
+      options.signal?.throwIfAborted()
+      try {
+        const value = typeof raw === 'string' ? JSON.parse(raw) : raw
+        const record = checkImportedRecord(value, this.#limits)
+        const embedding = (value as ExportedRecord).embedding
+        const usable = Array.isArray(embedding) && record.embeddingModel === this.#embedder.id && embedding.length === this.#embedder.dims
+        given.push(usable ? checkEmbedding(embedding) : undefined)
+        records.push(record)
+      } catch (e) {
+        const reason = e instanceof Error ? e.message : String(e)
+        throw memoryError('VALIDATION', `Import failed at record ${line}: ${reason}; nothing was imported`, { details: { line }, cause: e })
+      }
+    }
+    const ids = new Set<string>()
+    for (const [i, r] of records.entries()) {
+      if (ids.has(r.id))
+        throw memoryError('VALIDATION', `Import failed at record ${i + 1}: duplicate id '${r.id}'; nothing was imported`, {
+          details: { line: i + 1 },
+        })
+      ids.add(r.id)
+    }
+    const missing = records.map((r, i) => (given[i] ? -1 : i)).filter((i) => i >= 0)
+    for (let i = 0; i < missing.length; i += 64) {
+      const page = missing.slice(i, i + 64)
+      const vectors = await this.#embed(
+        page.map((j) => records[j]!.content),
+        options.signal,
+      )
+      page.forEach((j, n) => {
+        given[j] = vectors[n]
+      })
+    }
+    return this.#write(async () => {
+      const pending: PendingEntry[] = records.map((record, i) => ({
+        op: 'import',
+        id: record.id,
+        record: { ...record, embeddingModel: this.#embedder.id, dims: this.#embedder.dims },
+        vector: given[i]!,
+      }))
+      await this.#commit(pending)
+      options.onProgress?.({ done: records.length })
+      this.#emit(
+        'imported',
+        records.map((r) => r.id),
+      )
+      return { imported: records.length }
+    })
+  }
+
+  async snapshot(label?: string): Promise<SnapshotInfo> {
+    if (label !== undefined && (typeof label !== 'string' || label.length > 200))
+      throw memoryError('VALIDATION', 'label must be a string of at most 200 characters')
+    return this.#write(async () => {
+      const info: SnapshotInfo = {
+        id: `s${this.#seq.toString().padStart(12, '0')}-${randomSuffix()}`,
+        seq: this.#seq,
+        createdAt: this.#now(),
+      }
+      if (label !== undefined) info.label = label
+      await this.#store.set(this.#keys.mark(info.id), await this.#encode(info))
+      return info
+    })
+  }
+
+  async snapshots(): Promise<SnapshotInfo[]> {
+    this.#assertOpen()
+    const keys = await this.#listAll(this.#keys.markPrefix)
+    const values = await this.#store.getMany(keys)
+    const out: SnapshotInfo[] = []
+    for (const v of values) if (v) out.push(await this.#decode<SnapshotInfo>(v))
+    return out.sort((a, b) => a.seq - b.seq)
+  }
+
+  /** Restore every memory to its state at the snapshot; the rollback itself is logged (history stays whole). */
+  async rollback(snapshotId: string): Promise<{ restored: number }> {
+    this.#assertOpen()
+    if (typeof snapshotId !== 'string' || !/^[A-Za-z0-9-]{1,64}$/.test(snapshotId)) throw memoryError('VALIDATION', 'Invalid snapshot id')
+    return this.#write(async () => {
+      const bytes = await this.#store.get(this.#keys.mark(snapshotId))
+      if (!bytes) throw memoryError('NOT_FOUND', `No snapshot '${snapshotId}'`)
+      const mark = await this.#decode<SnapshotInfo>(bytes)
+      const later = (await this.#readLogAfter(mark.seq)).filter((e) => e.id !== undefined && e.op !== 'access')
+      const ids = [...new Set(later.map((e) => e.id!))]
+      const pending: PendingEntry[] = []
+      const toEmbed: { index: number; content: string }[] = []
+      for (const id of ids) {
+        const seqs = (await this.#listAll(this.#keys.histPrefix(id))).map(seqOfLogKey).filter((s) => s <= mark.seq)
+        const last = seqs.length ? (await this.#readLog([Math.max(...seqs)]))[0] : undefined
+        const then = last && !last.removed ? last.record : undefined
+        const now = this.#records.get(id)
+        if (!then && now) pending.push({ op: 'rollback', id, removed: true, detail: { snapshot: snapshotId } })
+        if (then) {
+          const restored: MemoryRecord = { ...then, version: (now?.version ?? then.version) + 1, updatedAt: this.#now() }
+          pending.push({ op: 'rollback', id, record: restored, detail: { snapshot: snapshotId } })
+          toEmbed.push({ index: pending.length - 1, content: restored.content })
+        }
+      }
+      for (let i = 0; i < toEmbed.length; i += 64) {
+        const page = toEmbed.slice(i, i + 64)
+        const vectors = await this.#embed(page.map((p) => p.content))
+        page.forEach((p, n) => {
+          pending[p.index]!.vector = vectors[n]!
+        })
+      }
+      await this.#commit(pending)
+      this.#emit('rolledback', ids, { snapshot: snapshotId })
+      return { restored: pending.length }
+    })
+  }
+
+  // ---------------------------------------------------------------- events and closing
+
+  on(event: MemoryEventName | '*', handler: MemoryEventHandler): () => void {
+    if (typeof handler !== 'function') throw memoryError('VALIDATION', 'handler must be a function')
+    return this.#events.on(event, handler)
+  }
+
+  off(event: MemoryEventName | '*', handler: MemoryEventHandler): void {
+    this.#events.off(event, handler)
+  }
+
+  #emit(type: MemoryEventName, ids: string[], detail?: Record<string, unknown> & { deduplicated?: boolean }): void {
+    const { deduplicated, ...rest } = detail ?? {}
+    const event = {
+      type,
+      at: this.#now(),
+      ids,
+      ...(deduplicated === undefined ? {} : { deduplicated }),
+      ...(detail ? { detail: rest } : {}),
+    }
+    this.#events.emit(event)
+  }
+
+  /** Finish pending writes, write an index snapshot, release resources. Further calls reject with CLOSED. */
+  async close(): Promise<void> {
+    if (this.#closed) return
+    await this.#queue
+    if (this.#seq !== this.#snapshotSeq)
+      await this.#writeSnapshot().catch((e) => this.#logger.warn('final snapshot failed', { error: String(e) }))
+    this.#closed = true
+    this.#events.clear()
+    this.#vectors.dispose?.()
+    await this.#store.close?.()
+  }
+
+  /** Wait until every queued write (including background access bookkeeping) is durable. */
+  async flush(): Promise<void> {
+    await this.#queue
+  }
+
+  // ---------------------------------------------------------------- helpers
+
+  #assertOpen(): void {
+    if (this.#closed) throw memoryError('CLOSED', `Memory '${this.namespace}' is closed`)
+  }
+
+  #context(): BuildContext {
+    return { now: this.#now(), limits: this.#limits, shortTermTtlMs: this.#ttl, embedder: this.#embedder }
+  }
+
+  #headValue(seq = this.#seq): Head {
+    return { seq, embedder: this.#embedder.id, dims: this.#embedder.dims }
+  }
+
+  async #embed(texts: string[], signal?: AbortSignal, kind: 'query' | 'passage' = 'passage'): Promise<Float32Array[]> {
+    let vectors: Float32Array[]
+    try {
+      vectors = await this.#embedder.embed(texts, signal ? { signal, kind } : { kind })
+    } catch (e) {
+      throw asMemoryError(e, 'EMBEDDING', 'The embedder failed')
+    }
+    if (
+      !Array.isArray(vectors) ||
+      vectors.length !== texts.length ||
+      vectors.some((v) => !(v instanceof Float32Array) || v.length !== this.#embedder.dims)
+    ) {
+      throw memoryError(
+        'EMBEDDING',
+        `The embedder returned the wrong number or size of vectors (expected ${texts.length} × ${this.#embedder.dims})`,
+      )
+    }
+    return vectors
+  }
+
+  #index(record: MemoryRecord, vector: Float32Array | undefined): void {
+    this.#keywords.add(record.id, record.content)
+    if (vector) this.#vectors.add(record.id, vector)
+  }
+
+  #unindex(id: string): void {
+    this.#vectors.remove(id)
+    this.#keywords.remove(id)
+  }
+
+  async #encode(value: unknown): Promise<Uint8Array> {
+    return this.#codec.encode(jsonBytes(value))
+  }
+
+  async #decode<T>(bytes: Uint8Array): Promise<T> {
+    return parseJsonBytes<T>(await this.#codec.decode(bytes))
+  }
+
+  async #readHead(): Promise<Head | null> {
+    const bytes = await this.#store.get(this.#keys.head)
+    return bytes ? this.#decode<Head>(bytes) : null
+  }
+
+  async *#scanRecords(): AsyncGenerator<MemoryRecord> {
+    let cursor: string | undefined
+    do {
+      const page = await this.#store.list(this.#keys.recPrefix, cursor === undefined ? { limit: PAGE } : { limit: PAGE, cursor })
+      const values = await this.#store.getMany(page.keys)
+      for (const v of values) if (v) yield await this.#decode<MemoryRecord>(v)
+      cursor = page.cursor
+    } while (cursor !== undefined)
+  }
+
+  async #listAll(prefix: string): Promise<string[]> {
+    const keys: string[] = []
+    let cursor: string | undefined
+    do {
+      const page = await this.#store.list(prefix, cursor === undefined ? { limit: 1000 } : { limit: 1000, cursor })
+      keys.push(...page.keys)
+      cursor = page.cursor
+    } while (cursor !== undefined)
+    return keys
+  }
+
+  async #readLogAfter(seq: number): Promise<LogEntry[]> {
+    const keys: string[] = []
+    for (const prefix of logPrefixesAfter(this.#keys.logPrefix, seq)) keys.push(...(await this.#listAll(prefix)))
+    return this.#readLog(keys.map(seqOfLogKey).sort((a, b) => a - b))
+  }
+
+  async #readLog(seqs: number[]): Promise<LogEntry[]> {
+    const out: LogEntry[] = []
+    for (let i = 0; i < seqs.length; i += PAGE) {
+      const values = await this.#store.getMany(seqs.slice(i, i + PAGE).map(this.#keys.log))
+      for (const v of values) if (v) out.push(await this.#decode<LogEntry>(v))
+    }
+    return out
+  }
+}
+
+async function* iterateSource(source: unknown): AsyncGenerator<unknown> {
+  if (typeof source === 'string') {
+    const text = source.trim()
+    if (text.startsWith('[')) {
+      let parsed: unknown
+      try {
+        parsed = JSON.parse(text)
+      } catch (e) {
+        throw memoryError('VALIDATION', 'Import failed: the JSON array is not valid JSON; nothing was imported', { cause: e })
+      }
+      yield* parsed as unknown[]
+      return
+    }
+    for (const line of source.split(/\r?\n/)) if (line.trim()) yield line
+    return
+  }
+  if (source && typeof source === 'object' && (Symbol.asyncIterator in source || Symbol.iterator in source)) {
+    yield* source as AsyncIterable<unknown>
+    return
+  }
+  throw memoryError('VALIDATION', 'import takes JSON Lines text, a JSON array text, or an (async) iterable of records')
+}
+
+function checkEmbedding(values: unknown[]): Float32Array {
+  if (!values.every((v) => typeof v === 'number' && Number.isFinite(v)))
+    throw memoryError('VALIDATION', 'embedding holds a non-finite value')
+  return Float32Array.from(values as number[])
+}
+
+function checkList(value: unknown, field: string): unknown[] {
+  if (!Array.isArray(value)) throw memoryError('VALIDATION', `${field} must be an array`)
+  return value
+}
+
+function checkTypes(value: unknown): Set<MemoryType> {
+  return new Set(checkList(value, 'types').map(checkType))
+}
+
+function checkIdList(value: unknown): string[] {
+  return checkList(value, 'ids').map(checkId)
+}
+
+function checkNonNegative(value: unknown, field: string): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0)
+    throw memoryError('VALIDATION', `${field} must be a non-negative number`)
+  return value
+}
+
+function checkPositiveOption(value: unknown, field: string): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0)
+    throw memoryError('VALIDATION', `${field} must be a positive number`)
+  return value
+}
+
+function randomSuffix(): string {
+  return Array.from(crypto.getRandomValues(new Uint8Array(4)), (b) => b.toString(16).padStart(2, '0')).join('')
+}

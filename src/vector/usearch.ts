@@ -1,0 +1,435 @@
+/**
+ * The HNSW index: usearch compiled to WebAssembly (wasm/usearch.wasm, built by scripts/build-wasm.sh),
+ * one wasm instance per index. String ids map to integer keys here; `serialize()` keeps that map and the
+ * usearch file together in one blob, and the usearch file inside is the one the native addon reads.
+ */
+import { memoryError } from '../core/errors.js'
+import { checkId, checkK, checkVector } from './validate.js'
+import type { Metric, Quantization, SearchHit, SearchOptions, VectorIndex } from './vector-index.js'
+
+/** Where the compiled usearch comes from: a compiled module (workerd imports the .wasm as one), its bytes, or a URL. */
+export type UsearchWasmSource = WebAssembly.Module | ArrayBuffer | Uint8Array | URL | string
+
+export interface UsearchIndexOptions {
+  dims: number
+  /** @default 'cos' */
+  metric?: Metric
+  /** Stored scalar type: 'i8' holds a quarter of f32's vector bytes, 'f16' half (and is slow in wasm). @default 'f32' */
+  quantization?: Quantization
+  /** Graph degree (HNSW M). @default 16 */
+  connectivity?: number
+  /** Candidate list size while inserting (efConstruction). @default 128 */
+  expansionAdd?: number
+  /** Candidate list size while searching (ef); change later with {@link UsearchIndex.setExpansionSearch}. @default 96 */
+  expansionSearch?: number
+  /** The compiled usearch; by default wasm/usearch.wasm next to the package. */
+  wasm?: UsearchWasmSource
+}
+
+interface Exports {
+  memory: WebAssembly.Memory
+  _initialize(): void
+  eg_scratch(bytes: number): number
+  eg_error(): number
+  eg_create(dims: number, metric: number, scalar: number, m: number, efAdd: number, efSearch: number): number
+  eg_dims(): number
+  eg_metric(): number
+  eg_scalar(): number
+  eg_connectivity(): number
+  eg_expansion_add(): number
+  eg_expansion_search(): number
+  eg_change_expansion_search(n: number): void
+  eg_size(): number
+  eg_memory_usage(): number
+  eg_add_many(count: number, keys: number, vectors: number): number
+  eg_remove(key: number): number
+  eg_contains(key: number): number
+  eg_search(query: number, k: number, allow: number, allowCount: number, outKeys: number, outDist: number): number
+  eg_serialized_length(): number
+  eg_save(out: number, length: number): number
+  eg_load(bytes: number, length: number, unit: number): number
+  eg_export_keys(out: number): number
+}
+
+const METRICS: Metric[] = ['cos', 'ip', 'l2']
+const SCALARS: Quantization[] = ['f32', 'f16', 'i8']
+const MAGIC = 0x53554745 // 'EGUS' little-endian
+const FORMAT_VERSION = 1
+const HEADER = 32
+const FLAG_UNIT = 1
+const STATUS: Record<number, string> = {
+  [-1]: 'bad arguments',
+  [-2]: 'out of memory',
+  [-3]: 'index not created',
+  [-4]: 'duplicate key',
+  [-5]: 'usearch failed',
+  [-6]: 'not a usearch index',
+}
+/** Largest batch of vectors copied into wasm memory per call, in bytes. */
+const BATCH_BYTES = 16 << 20
+
+let defaultModule: Promise<WebAssembly.Module> | undefined
+
+/**
+ * Compiles (once) the usearch module. Node reads the file next to the package; browsers and workers fetch
+ * it; workerd must pass the module it imported, since it forbids compiling from bytes.
+ */
+export function loadUsearchModule(source?: UsearchWasmSource): Promise<WebAssembly.Module> {
+  if (source instanceof WebAssembly.Module) return Promise.resolve(source)
+  if (source instanceof ArrayBuffer || source instanceof Uint8Array) return WebAssembly.compile(source as BufferSource)
+  if (source !== undefined) return fetchModule([new URL(String(source), import.meta.url)])
+  defaultModule ??= fetchModule([
+    // src/vector/ in the repository, dist/src/vector/ in the package.
+    new URL('../../wasm/usearch.wasm', import.meta.url),
+    new URL('../../../wasm/usearch.wasm', import.meta.url),
+  ]).catch((e: unknown) => {
+    defaultModule = undefined
+    throw e
+  })
+  return defaultModule
+}
+
+async function fetchModule(urls: URL[]): Promise<WebAssembly.Module> {
+  const failures: string[] = []
+  for (const url of urls) {
+    try {
+      if (url.protocol === 'file:') {
+        const fs = 'node:fs/promises'
+        const { readFile } = (await import(/* @vite-ignore */ fs)) as typeof import('node:fs/promises')
+        return await WebAssembly.compile(await readFile(url))
+      }
+      const response = await fetch(url)
+      if (!response.ok) throw new Error(`HTTP ${response.status}`)
+      return await WebAssembly.compile(await response.arrayBuffer())
+    } catch (e) {
+      failures.push(`${url.href}: ${e instanceof Error ? e.message : String(e)}`)
+    }
+  }
+  throw memoryError('UNSUPPORTED', `Could not load usearch.wasm (pass options.wasm): ${failures.join('; ')}`)
+}
+
+/** A fresh instance; synchronous, so an index can switch to HNSW in the middle of an add. */
+function instantiate(module: WebAssembly.Module): Exports {
+  // The few WASI calls libc links (file I/O that engram never reaches) answer ENOSYS.
+  const wasi: Record<string, () => number> = {}
+  for (const imp of WebAssembly.Module.imports(module)) wasi[imp.name] = () => 52
+  const instance = new WebAssembly.Instance(module, { wasi_snapshot_preview1: wasi })
+  const exports = instance.exports as unknown as Exports
+  exports._initialize()
+  return exports
+}
+
+/**
+ * An approximate nearest-neighbour index (HNSW) running in WebAssembly.
+ * @example
+ * const index = await UsearchIndex.create({ dims: 384 })
+ * index.add('a', vector)
+ * index.search(query, 10, { allow: ['a', 'b'] })
+ */
+export class UsearchIndex implements VectorIndex {
+  readonly kind = 'usearch'
+  readonly dims: number
+  readonly metric: Metric
+  readonly quantization: Quantization
+  #wasm: Exports | undefined
+  readonly #keyOf = new Map<string, number>()
+  readonly #idOf = new Map<number, string>()
+  #nextKey = 0
+
+  private constructor(wasm: Exports) {
+    this.#wasm = wasm
+    this.dims = wasm.eg_dims()
+    this.metric = METRICS[wasm.eg_metric()] ?? 'l2'
+    this.quantization = SCALARS[wasm.eg_scalar()] ?? 'f32'
+  }
+
+  /** A new, empty index. */
+  static async create(options: UsearchIndexOptions): Promise<UsearchIndex> {
+    return UsearchIndex.createFrom(await loadUsearchModule(options.wasm), options)
+  }
+
+  /** {@link UsearchIndex.create} with a module already compiled by {@link loadUsearchModule}. */
+  static createFrom(module: WebAssembly.Module, options: Omit<UsearchIndexOptions, 'wasm'>): UsearchIndex {
+    const { dims, metric = 'cos', quantization = 'f32' } = options
+    const { connectivity = 16, expansionAdd = 128, expansionSearch = 96 } = options
+    if (!Number.isInteger(dims) || dims < 1 || dims > 65536) throw memoryError('VALIDATION', 'dims must be an integer in 1..65536')
+    if (!METRICS.includes(metric)) throw memoryError('VALIDATION', `Unknown metric '${String(metric)}'`)
+    if (!SCALARS.includes(quantization)) throw memoryError('VALIDATION', `Unknown quantization '${String(quantization)}'`)
+    for (const [name, value, min] of [
+      ['connectivity', connectivity, 2],
+      ['expansionAdd', expansionAdd, 1],
+      ['expansionSearch', expansionSearch, 1],
+    ] as const) {
+      if (!Number.isInteger(value) || value < min || value > 4096)
+        throw memoryError('VALIDATION', `${name} must be an integer in ${min}..4096`)
+    }
+    const wasm = instantiate(module)
+    const status = wasm.eg_create(dims, METRICS.indexOf(metric), SCALARS.indexOf(quantization), connectivity, expansionAdd, expansionSearch)
+    if (status !== 0) throw failure(wasm, status, 'Could not create the index')
+    return new UsearchIndex(wasm)
+  }
+
+  /**
+   * Loads bytes made by {@link UsearchIndex.serialize}, or a plain usearch file (from the native addon's
+   * `save()`), whose ids are then its keys in decimal. Throws MemoryError('CORRUPTED') on anything else.
+   */
+  static async load(bytes: Uint8Array, options: { wasm?: UsearchWasmSource; expansionSearch?: number } = {}): Promise<UsearchIndex> {
+    return UsearchIndex.loadFrom(await loadUsearchModule(options.wasm), bytes, options)
+  }
+
+  /** {@link UsearchIndex.load} with a module already compiled by {@link loadUsearchModule}. */
+  static loadFrom(module: WebAssembly.Module, bytes: Uint8Array, options: { expansionSearch?: number } = {}): UsearchIndex {
+    const corrupt = (why: string) => memoryError('CORRUPTED', `usearch index bytes are not valid: ${why}`)
+    if (!(bytes instanceof Uint8Array)) throw memoryError('VALIDATION', 'Index bytes must be a Uint8Array')
+    const plain = bytes.byteLength >= 7 && new TextDecoder().decode(bytes.subarray(0, 7)) === 'usearch'
+    let keys: Float64Array | undefined
+    let ids: unknown
+    let body = bytes
+    let unit = false
+    let expansionSearch = options.expansionSearch
+    let nextKey = 0
+    if (!plain) {
+      if (bytes.byteLength < HEADER) throw corrupt('too short')
+      const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+      if (view.getUint32(0, true) !== MAGIC) throw corrupt('bad magic')
+      if (view.getUint16(4, true) !== FORMAT_VERSION) throw corrupt('unknown version')
+      unit = (view.getUint16(6, true) & FLAG_UNIT) !== 0
+      expansionSearch ??= view.getUint32(8, true)
+      const count = view.getUint32(12, true)
+      const idsLength = view.getUint32(16, true)
+      const bodyLength = view.getUint32(20, true)
+      nextKey = view.getFloat64(24, true)
+      if (HEADER + count * 8 + idsLength + bodyLength !== bytes.byteLength) throw corrupt('lengths do not add up')
+      keys = new Float64Array(count)
+      new Uint8Array(keys.buffer).set(bytes.subarray(HEADER, HEADER + count * 8))
+      try {
+        ids = JSON.parse(new TextDecoder().decode(bytes.subarray(HEADER + count * 8, HEADER + count * 8 + idsLength)))
+      } catch {
+        throw corrupt('id table is not JSON')
+      }
+      if (!Array.isArray(ids) || ids.length !== count || !ids.every((id) => typeof id === 'string')) throw corrupt('bad id table')
+      body = bytes.subarray(bytes.byteLength - bodyLength)
+    }
+    const wasm = instantiate(module)
+    const at = wasm.eg_scratch(body.byteLength)
+    if (at === 0) throw memoryError('VECTOR_INDEX', 'Out of memory loading the index')
+    new Uint8Array(wasm.memory.buffer, at, body.byteLength).set(body)
+    const status = wasm.eg_load(at, body.byteLength, unit ? 1 : 0)
+    if (status === -6) throw corrupt(readError(wasm) || 'usearch rejected the bytes')
+    if (status !== 0) throw failure(wasm, status, 'Could not load the index')
+    const index = new UsearchIndex(wasm)
+    if (expansionSearch !== undefined) index.setExpansionSearch(expansionSearch)
+    const size = wasm.eg_size()
+    if (!keys) {
+      keys = new Float64Array(size)
+      const out = wasm.eg_scratch(size * 8 + 8)
+      wasm.eg_export_keys(out)
+      keys.set(new Float64Array(wasm.memory.buffer, out, size))
+      ids = Array.from(keys, (key) => String(key))
+      nextKey = keys.reduce((max, key) => Math.max(max, key + 1), 0)
+    }
+    if (keys.length !== size) throw corrupt('id table does not match the index')
+    const names = ids as string[]
+    for (let i = 0; i < keys.length; i++) {
+      index.#keyOf.set(names[i]!, keys[i]!)
+      index.#idOf.set(keys[i]!, names[i]!)
+    }
+    if (index.#keyOf.size !== size) throw corrupt('duplicate ids')
+    index.#nextKey = nextKey
+    return index
+  }
+
+  get size(): number {
+    return this.#keyOf.size
+  }
+
+  /** Candidate list size used by searches (HNSW ef): higher is slower and more exact. */
+  get expansionSearch(): number {
+    return this.#live().eg_expansion_search()
+  }
+
+  setExpansionSearch(n: number): void {
+    if (!Number.isInteger(n) || n < 1 || n > 4096) throw memoryError('VALIDATION', 'expansionSearch must be an integer in 1..4096')
+    this.#live().eg_change_expansion_search(n)
+  }
+
+  add(id: string, vector: Float32Array): void {
+    this.addMany([id], [vector])
+  }
+
+  addMany(ids: string[], vectors: Float32Array[]): void {
+    if (!Array.isArray(ids) || !Array.isArray(vectors) || ids.length !== vectors.length) {
+      throw memoryError('VALIDATION', 'ids and vectors must be arrays of the same length')
+    }
+    const seen = new Set<string>()
+    ids.forEach((id, i) => {
+      checkId(id)
+      checkVector(vectors[i], this.dims)
+      if (this.#keyOf.has(id) || seen.has(id)) throw memoryError('CONFLICT', `Id '${id}' is already in the index`)
+      seen.add(id)
+    })
+    const wasm = this.#live()
+    const perBatch = Math.max(1, Math.floor(BATCH_BYTES / (this.dims * 4)))
+    const firstKey = this.#nextKey
+    for (let start = 0; start < ids.length; start += perBatch) {
+      const count = Math.min(perBatch, ids.length - start)
+      const vectorsAt = align8(count * 8)
+      const at = wasm.eg_scratch(vectorsAt + count * this.dims * 4)
+      if (at === 0) this.#rollback(firstKey, start, 'Out of memory adding vectors')
+      const keys = new Float64Array(wasm.memory.buffer, at, count)
+      const rows = new Float32Array(wasm.memory.buffer, at + vectorsAt, count * this.dims)
+      for (let i = 0; i < count; i++) {
+        keys[i] = firstKey + start + i
+        rows.set(vectors[start + i]!, i * this.dims)
+      }
+      const status = this.#call(() => wasm.eg_add_many(count, at, at + vectorsAt))
+      if (status !== 0) this.#rollback(firstKey, start + count, `Could not add vectors (${STATUS[status] ?? status}: ${readError(wasm)})`)
+    }
+    ids.forEach((id, i) => {
+      this.#keyOf.set(id, firstKey + i)
+      this.#idOf.set(firstKey + i, id)
+    })
+    this.#nextKey = firstKey + ids.length
+  }
+
+  remove(id: string): boolean {
+    const key = this.#keyOf.get(id)
+    if (key === undefined) return false
+    const wasm = this.#live()
+    const status = this.#call(() => wasm.eg_remove(key))
+    if (status < 0) throw failure(wasm, status, `Could not remove '${id}'`)
+    this.#keyOf.delete(id)
+    this.#idOf.delete(key)
+    return true
+  }
+
+  has(id: string): boolean {
+    return this.#keyOf.has(id)
+  }
+
+  search(vector: Float32Array, k: number, options: SearchOptions = {}): SearchHit[] {
+    checkVector(vector, this.dims)
+    checkK(k)
+    const wasm = this.#live()
+    let allowed: Float64Array | undefined
+    if (options.allow !== undefined) {
+      const keys: number[] = []
+      for (const id of options.allow) {
+        const key = this.#keyOf.get(id)
+        if (key !== undefined) keys.push(key)
+      }
+      allowed = Float64Array.from(keys).sort()
+    }
+    const wanted = Math.min(k, allowed ? allowed.length : this.size)
+    if (wanted === 0) return []
+    const allowAt = align8(this.dims * 4)
+    const keysAt = allowAt + (allowed ? allowed.byteLength : 0)
+    const distancesAt = keysAt + wanted * 8
+    const at = wasm.eg_scratch(distancesAt + wanted * 4)
+    if (at === 0) throw memoryError('VECTOR_INDEX', 'Out of memory searching the index')
+    new Float32Array(wasm.memory.buffer, at, this.dims).set(vector)
+    if (allowed) new Float64Array(wasm.memory.buffer, at + allowAt, allowed.length).set(allowed)
+    const found = this.#call(() => wasm.eg_search(at, wanted, at + allowAt, allowed ? allowed.length : -1, at + keysAt, at + distancesAt))
+    if (found < 0) throw failure(wasm, found, 'Search failed')
+    const keys = new Float64Array(wasm.memory.buffer, at + keysAt, found)
+    const distances = new Float32Array(wasm.memory.buffer, at + distancesAt, found)
+    const hits: SearchHit[] = []
+    for (let i = 0; i < found; i++) {
+      const id = this.#idOf.get(keys[i]!)
+      if (id !== undefined) hits.push({ id, distance: distances[i]! })
+    }
+    return hits
+  }
+
+  /** Bytes of wasm linear memory this index holds (it grows and never shrinks), plus its id map. */
+  memoryUsage(): number {
+    let ids = 0
+    for (const id of this.#keyOf.keys()) ids += id.length * 2 + 96
+    return this.#live().memory.buffer.byteLength + ids
+  }
+
+  /** Bytes usearch itself reports for the graph and vectors (less than {@link memoryUsage}). */
+  indexMemoryUsage(): number {
+    return this.#live().eg_memory_usage()
+  }
+
+  /** The index alone in usearch's file format, as the native addon's `save()` writes it; keys, not ids. */
+  usearchBytes(): Uint8Array {
+    const wasm = this.#live()
+    const length = wasm.eg_serialized_length()
+    const at = wasm.eg_scratch(length)
+    if (at === 0) throw memoryError('VECTOR_INDEX', 'Out of memory serializing the index')
+    const status = this.#call(() => wasm.eg_save(at, length))
+    if (status !== 0) throw failure(wasm, status, 'Could not serialize the index')
+    return new Uint8Array(wasm.memory.buffer, at, length).slice()
+  }
+
+  /** Header, keys (f64), ids (JSON), then the usearch file. Read back with {@link UsearchIndex.load}. */
+  serialize(): Uint8Array {
+    const body = this.usearchBytes()
+    const keys = Float64Array.from(this.#keyOf.values())
+    const ids = new TextEncoder().encode(JSON.stringify([...this.#keyOf.keys()]))
+    const out = new Uint8Array(HEADER + keys.byteLength + ids.byteLength + body.byteLength)
+    const view = new DataView(out.buffer)
+    view.setUint32(0, MAGIC, true)
+    view.setUint16(4, FORMAT_VERSION, true)
+    view.setUint16(6, this.metric === 'cos' && this.quantization !== 'i8' ? FLAG_UNIT : 0, true)
+    view.setUint32(8, this.expansionSearch, true)
+    view.setUint32(12, keys.length, true)
+    view.setUint32(16, ids.byteLength, true)
+    view.setUint32(20, body.byteLength, true)
+    view.setFloat64(24, this.#nextKey, true)
+    out.set(new Uint8Array(keys.buffer), HEADER)
+    out.set(ids, HEADER + keys.byteLength)
+    out.set(body, HEADER + keys.byteLength + ids.byteLength)
+    return out
+  }
+
+  /** Releases the wasm instance; the index is unusable afterwards. */
+  dispose(): void {
+    this.#wasm = undefined
+    this.#keyOf.clear()
+    this.#idOf.clear()
+  }
+
+  #live(): Exports {
+    if (!this.#wasm) throw memoryError('CLOSED', 'The vector index was disposed')
+    return this.#wasm
+  }
+
+  /** A trap leaves the instance in an unknown state: drop it rather than answer from it. */
+  #call(fn: () => number): number {
+    try {
+      return fn()
+    } catch (e) {
+      this.dispose()
+      throw memoryError('VECTOR_INDEX', `The vector index crashed and was closed: ${e instanceof Error ? e.message : String(e)}`, {
+        cause: e,
+      })
+    }
+  }
+
+  /** Undo a partly added batch (keys firstKey .. firstKey + count - 1) and throw. */
+  #rollback(firstKey: number, count: number, message: string): never {
+    const wasm = this.#live()
+    for (let i = 0; i < count; i++) wasm.eg_remove(firstKey + i)
+    throw memoryError('VECTOR_INDEX', message)
+  }
+}
+
+function align8(n: number): number {
+  return Math.ceil(n / 8) * 8
+}
+
+function readError(wasm: Exports): string {
+  const at = wasm.eg_error()
+  if (!at) return ''
+  const bytes = new Uint8Array(wasm.memory.buffer, at)
+  const end = bytes.indexOf(0)
+  return new TextDecoder().decode(bytes.subarray(0, Math.max(end, 0)))
+}
+
+function failure(wasm: Exports, status: number, message: string) {
+  const why = [STATUS[status] ?? `status ${status}`, readError(wasm)].filter(Boolean).join(': ')
+  return memoryError('VECTOR_INDEX', `${message} (${why})`)
+}

@@ -1,0 +1,486 @@
+// engram's vector index: a thin C ABI over usearch's index_dense_gt, one index per wasm instance.
+//
+// Keys cross the boundary as doubles (exact up to 2^53); vectors as f32 in linear memory. The JS side writes
+// inputs into the scratch area returned by eg_scratch() and reads results from the same area.
+//
+// Distances use our own SIMD128 kernels instead of usearch's scalar fallbacks (NumKong is off in wasm):
+// - cos f32 stores unit vectors, so cosine distance is 1 - dot; the file still says "cos", so the native
+//   addon reading it computes the same numbers.
+// - cos i8 fixes usearch's scalar kernel, which returns 0 (a perfect match) whenever the integer dot
+//   product is 0, so orthogonal vectors came back first.
+#include "no-threads.hpp"
+
+#include <usearch/index_dense.hpp>
+#include <wasm_simd128.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+
+using namespace unum::usearch;
+
+using index_t = index_dense_gt<std::uint64_t, std::uint32_t>;
+using metric_t = index_t::metric_t;
+
+namespace {
+
+enum status_t : int {
+    ok_k = 0,
+    bad_arguments_k = -1,
+    out_of_memory_k = -2,
+    not_created_k = -3,
+    duplicate_key_k = -4,
+    usearch_failed_k = -5,
+    bad_bytes_k = -6,
+};
+
+index_t g_index;
+bool g_ready = false;
+bool g_normalize = false; // unit-length storage for f32/f16 cosine
+std::size_t g_dims = 0;
+char const* g_error = "";
+
+unsigned char* g_scratch = nullptr;
+std::size_t g_scratch_size = 0;
+float* g_unit = nullptr;              // one normalized vector
+unsigned char* g_stored_query = nullptr; // one query in the stored scalar type
+
+// ---- distance kernels (array, array, dims) ----
+
+inline float hsum(v128_t v) {
+    return wasm_f32x4_extract_lane(v, 0) + wasm_f32x4_extract_lane(v, 1) + wasm_f32x4_extract_lane(v, 2) +
+           wasm_f32x4_extract_lane(v, 3);
+}
+
+inline std::int32_t hsum_i32(v128_t v) {
+    return wasm_i32x4_extract_lane(v, 0) + wasm_i32x4_extract_lane(v, 1) + wasm_i32x4_extract_lane(v, 2) +
+           wasm_i32x4_extract_lane(v, 3);
+}
+
+float dot_f32(float const* a, float const* b, std::size_t n) {
+    v128_t s0 = wasm_f32x4_splat(0), s1 = s0, s2 = s0, s3 = s0;
+    std::size_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        s0 = wasm_f32x4_add(s0, wasm_f32x4_mul(wasm_v128_load(a + i), wasm_v128_load(b + i)));
+        s1 = wasm_f32x4_add(s1, wasm_f32x4_mul(wasm_v128_load(a + i + 4), wasm_v128_load(b + i + 4)));
+        s2 = wasm_f32x4_add(s2, wasm_f32x4_mul(wasm_v128_load(a + i + 8), wasm_v128_load(b + i + 8)));
+        s3 = wasm_f32x4_add(s3, wasm_f32x4_mul(wasm_v128_load(a + i + 12), wasm_v128_load(b + i + 12)));
+    }
+    for (; i + 4 <= n; i += 4)
+        s0 = wasm_f32x4_add(s0, wasm_f32x4_mul(wasm_v128_load(a + i), wasm_v128_load(b + i)));
+    float sum = hsum(wasm_f32x4_add(wasm_f32x4_add(s0, s1), wasm_f32x4_add(s2, s3)));
+    for (; i < n; ++i)
+        sum += a[i] * b[i];
+    return sum;
+}
+
+float ip_f32(std::size_t a, std::size_t b, std::size_t n) {
+    return 1.f - dot_f32(reinterpret_cast<float const*>(a), reinterpret_cast<float const*>(b), n);
+}
+
+float l2sq_f32(std::size_t a_ptr, std::size_t b_ptr, std::size_t n) {
+    float const* a = reinterpret_cast<float const*>(a_ptr);
+    float const* b = reinterpret_cast<float const*>(b_ptr);
+    v128_t s0 = wasm_f32x4_splat(0), s1 = s0;
+    std::size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        v128_t d0 = wasm_f32x4_sub(wasm_v128_load(a + i), wasm_v128_load(b + i));
+        v128_t d1 = wasm_f32x4_sub(wasm_v128_load(a + i + 4), wasm_v128_load(b + i + 4));
+        s0 = wasm_f32x4_add(s0, wasm_f32x4_mul(d0, d0));
+        s1 = wasm_f32x4_add(s1, wasm_f32x4_mul(d1, d1));
+    }
+    float sum = hsum(wasm_f32x4_add(s0, s1));
+    for (; i < n; ++i)
+        sum += (a[i] - b[i]) * (a[i] - b[i]);
+    return sum;
+}
+
+struct i8_sums_t {
+    std::int32_t ab, a2, b2;
+};
+
+i8_sums_t sums_i8(std::int8_t const* a, std::int8_t const* b, std::size_t n) {
+    v128_t ab = wasm_i32x4_splat(0), a2 = ab, b2 = ab;
+    std::size_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        v128_t va = wasm_v128_load(a + i), vb = wasm_v128_load(b + i);
+        v128_t al = wasm_i16x8_extend_low_i8x16(va), ah = wasm_i16x8_extend_high_i8x16(va);
+        v128_t bl = wasm_i16x8_extend_low_i8x16(vb), bh = wasm_i16x8_extend_high_i8x16(vb);
+        ab = wasm_i32x4_add(ab, wasm_i32x4_add(wasm_i32x4_dot_i16x8(al, bl), wasm_i32x4_dot_i16x8(ah, bh)));
+        a2 = wasm_i32x4_add(a2, wasm_i32x4_add(wasm_i32x4_dot_i16x8(al, al), wasm_i32x4_dot_i16x8(ah, ah)));
+        b2 = wasm_i32x4_add(b2, wasm_i32x4_add(wasm_i32x4_dot_i16x8(bl, bl), wasm_i32x4_dot_i16x8(bh, bh)));
+    }
+    i8_sums_t s{hsum_i32(ab), hsum_i32(a2), hsum_i32(b2)};
+    for (; i < n; ++i) {
+        s.ab += std::int32_t(a[i]) * b[i];
+        s.a2 += std::int32_t(a[i]) * a[i];
+        s.b2 += std::int32_t(b[i]) * b[i];
+    }
+    return s;
+}
+
+// Cosine distance from the integer sums; zero vectors follow usearch's float rule (both zero: 0, one: 1).
+float cos_i8(std::size_t a, std::size_t b, std::size_t n) {
+    i8_sums_t s = sums_i8(reinterpret_cast<std::int8_t const*>(a), reinterpret_cast<std::int8_t const*>(b), n);
+    if (s.a2 == 0 || s.b2 == 0)
+        return (s.a2 == 0 && s.b2 == 0) ? 0.f : 1.f;
+    return 1.f - float(s.ab) / (std::sqrt(float(s.a2)) * std::sqrt(float(s.b2)));
+}
+
+float l2sq_i8(std::size_t a_ptr, std::size_t b_ptr, std::size_t n) {
+    std::int8_t const* a = reinterpret_cast<std::int8_t const*>(a_ptr);
+    std::int8_t const* b = reinterpret_cast<std::int8_t const*>(b_ptr);
+    v128_t s = wasm_i32x4_splat(0);
+    std::size_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        v128_t va = wasm_v128_load(a + i), vb = wasm_v128_load(b + i);
+        v128_t dl = wasm_i16x8_sub(wasm_i16x8_extend_low_i8x16(va), wasm_i16x8_extend_low_i8x16(vb));
+        v128_t dh = wasm_i16x8_sub(wasm_i16x8_extend_high_i8x16(va), wasm_i16x8_extend_high_i8x16(vb));
+        s = wasm_i32x4_add(s, wasm_i32x4_add(wasm_i32x4_dot_i16x8(dl, dl), wasm_i32x4_dot_i16x8(dh, dh)));
+    }
+    std::int32_t sum = hsum_i32(s);
+    for (; i < n; ++i)
+        sum += (std::int32_t(a[i]) - b[i]) * (std::int32_t(a[i]) - b[i]);
+    return float(sum);
+}
+
+metric_kind_t metric_kind_of(int metric) {
+    switch (metric) {
+    case 0: return metric_kind_t::cos_k;
+    case 1: return metric_kind_t::ip_k;
+    case 2: return metric_kind_t::l2sq_k;
+    default: return metric_kind_t::unknown_k;
+    }
+}
+
+scalar_kind_t scalar_kind_of(int scalar) {
+    switch (scalar) {
+    case 0: return scalar_kind_t::f32_k;
+    case 1: return scalar_kind_t::f16_k;
+    case 2: return scalar_kind_t::i8_k;
+    default: return scalar_kind_t::unknown_k;
+    }
+}
+
+// Our kernels where we have them, usearch's own otherwise (f16, and ip on i8 whose stored values are
+// already unit-scaled by usearch's f32 -> i8 cast, so it is cosine by another name).
+metric_t make_metric(std::size_t dims, metric_kind_t kind, scalar_kind_t scalar) {
+    using sig = metric_punned_signature_t;
+    auto custom = [&](float (*fn)(std::size_t, std::size_t, std::size_t)) {
+        return metric_t::stateless(dims, reinterpret_cast<std::uintptr_t>(fn), sig::array_array_size_k, kind,
+                                   scalar);
+    };
+    if (scalar == scalar_kind_t::f32_k) {
+        if (kind == metric_kind_t::l2sq_k)
+            return custom(&l2sq_f32);
+        return custom(&ip_f32); // cos on unit vectors, and ip
+    }
+    if (scalar == scalar_kind_t::i8_k) {
+        if (kind == metric_kind_t::l2sq_k)
+            return custom(&l2sq_i8);
+        return custom(&cos_i8);
+    }
+    return metric_t::builtin(dims, kind, scalar);
+}
+
+// Copies a vector to unit length for cosine indexes (zero stays zero).
+float const* prepared(float const* vector) {
+    if (!g_normalize)
+        return vector;
+    float norm = std::sqrt(dot_f32(vector, vector, g_dims));
+    float inv = norm > 0 ? 1.f / norm : 0.f;
+    for (std::size_t i = 0; i != g_dims; ++i)
+        g_unit[i] = vector[i] * inv;
+    return g_unit;
+}
+
+std::uint64_t to_key(double key) { return static_cast<std::uint64_t>(key); }
+
+// usearch's distance_between(key, f32 query) casts the query with the stored-to-f32 cast, which is wrong
+// for i8 and f16 indexes; so the query is cast to the stored type here, once, and passed in that type.
+struct exact_distance_t {
+    scalar_kind_t scalar;
+    void const* query;
+
+    exact_distance_t(float const* q) : scalar(g_index.metric().scalar_kind()), query(q) {
+        byte_t const* input = reinterpret_cast<byte_t const*>(q);
+        byte_t* output = reinterpret_cast<byte_t*>(g_stored_query);
+        if (casts_punned_t::make(scalar).from.f32(input, g_dims, output))
+            query = g_stored_query;
+    }
+
+    float operator()(std::uint64_t key) const {
+        switch (scalar) {
+        case scalar_kind_t::i8_k: return g_index.distance_between(key, static_cast<i8_t const*>(query)).min;
+        case scalar_kind_t::f16_k: return g_index.distance_between(key, static_cast<f16_t const*>(query)).min;
+        default: return g_index.distance_between(key, static_cast<f32_t const*>(query)).min;
+        }
+    }
+};
+
+bool ensure_capacity(std::size_t wanted) {
+    if (wanted <= g_index.capacity())
+        return true;
+    std::size_t grown = std::max<std::size_t>(wanted, g_index.capacity() + g_index.capacity() / 2);
+    return g_index.try_reserve(index_limits_t(std::max<std::size_t>(grown, 64), 1));
+}
+
+// `unit`: the stored cosine vectors are known to be unit length (written by us), so 1 - dot is exact.
+int configure_after_load(bool unit) {
+    metric_t const& loaded = g_index.metric();
+    g_dims = loaded.dimensions();
+    metric_kind_t kind = loaded.metric_kind();
+    scalar_kind_t scalar = loaded.scalar_kind();
+    if (kind != metric_kind_t::cos_k && kind != metric_kind_t::ip_k && kind != metric_kind_t::l2sq_k)
+        return bad_bytes_k;
+    if (scalar != scalar_kind_t::f32_k && scalar != scalar_kind_t::f16_k && scalar != scalar_kind_t::i8_k)
+        return bad_bytes_k;
+    // A file written elsewhere may hold cosine vectors that are not unit length: it keeps usearch's full
+    // cosine, since our f32 kernel assumes unit length.
+    bool foreign_cos = !unit && kind == metric_kind_t::cos_k && scalar == scalar_kind_t::f32_k;
+    metric_t metric = foreign_cos ? metric_t::builtin(g_dims, kind, scalar) : make_metric(g_dims, kind, scalar);
+    if (!g_index.try_change_metric(metric))
+        return out_of_memory_k;
+    g_normalize = kind == metric_kind_t::cos_k && scalar != scalar_kind_t::i8_k;
+    std::free(g_unit);
+    std::free(g_stored_query);
+    g_unit = static_cast<float*>(std::malloc(g_dims * sizeof(float)));
+    g_stored_query = static_cast<unsigned char*>(std::malloc(g_dims * sizeof(float)));
+    if (!g_unit || !g_stored_query)
+        return out_of_memory_k;
+    g_ready = true;
+    return ok_k;
+}
+
+} // namespace
+
+#define EXPORT(name) extern "C" __attribute__((export_name(#name)))
+
+/// A scratch area of at least `bytes` in linear memory; valid until the next call to eg_scratch.
+EXPORT(eg_scratch) unsigned char* eg_scratch(std::size_t bytes) {
+    if (bytes <= g_scratch_size)
+        return g_scratch;
+    std::free(g_scratch);
+    g_scratch = static_cast<unsigned char*>(std::aligned_alloc(16, (bytes + 15) / 16 * 16));
+    g_scratch_size = g_scratch ? bytes : 0;
+    return g_scratch;
+}
+
+EXPORT(eg_error) char const* eg_error() { return g_error; }
+
+EXPORT(eg_create)
+int eg_create(int dims, int metric, int scalar, int connectivity, int expansion_add, int expansion_search) {
+    metric_kind_t kind = metric_kind_of(metric);
+    scalar_kind_t scalar_kind = scalar_kind_of(scalar);
+    if (dims < 1 || kind == metric_kind_t::unknown_k || scalar_kind == scalar_kind_t::unknown_k || connectivity < 2 ||
+        expansion_add < 1 || expansion_search < 1)
+        return bad_arguments_k;
+    index_dense_config_t config;
+    config.connectivity = static_cast<std::size_t>(connectivity);
+    config.expansion_add = static_cast<std::size_t>(expansion_add);
+    config.expansion_search = static_cast<std::size_t>(expansion_search);
+    index_t::state_result_t made =
+        index_t::make(make_metric(std::size_t(dims), kind, scalar_kind), config, default_free_value<std::uint64_t>(),
+                      index_limits_t(0, 1));
+    if (!made) {
+        g_error = made.error.release();
+        return usearch_failed_k;
+    }
+    g_index = std::move(made.index);
+    return configure_after_load(true);
+}
+
+EXPORT(eg_dims) int eg_dims() { return int(g_dims); }
+EXPORT(eg_metric) int eg_metric() {
+    switch (g_index.metric().metric_kind()) {
+    case metric_kind_t::cos_k: return 0;
+    case metric_kind_t::ip_k: return 1;
+    default: return 2;
+    }
+}
+EXPORT(eg_scalar) int eg_scalar() {
+    switch (g_index.metric().scalar_kind()) {
+    case scalar_kind_t::f32_k: return 0;
+    case scalar_kind_t::f16_k: return 1;
+    default: return 2;
+    }
+}
+EXPORT(eg_connectivity) int eg_connectivity() { return int(g_index.connectivity()); }
+EXPORT(eg_expansion_add) int eg_expansion_add() { return int(g_index.config().expansion_add); }
+EXPORT(eg_expansion_search) int eg_expansion_search() { return int(g_index.config().expansion_search); }
+EXPORT(eg_change_expansion_search) void eg_change_expansion_search(int n) {
+    if (n > 0)
+        g_index.change_expansion_search(std::size_t(n));
+}
+EXPORT(eg_change_expansion_add) void eg_change_expansion_add(int n) {
+    if (n > 0)
+        g_index.change_expansion_add(std::size_t(n));
+}
+EXPORT(eg_size) double eg_size() { return g_ready ? double(g_index.size()) : 0; }
+EXPORT(eg_memory_usage) double eg_memory_usage() { return g_ready ? double(g_index.memory_usage()) : 0; }
+
+/// Adds `count` vectors (count * dims f32, row after row) under `keys`. The caller checks the input
+/// (finite values, no duplicates); a key already present fails before anything is added.
+EXPORT(eg_add_many) int eg_add_many(int count, double const* keys, float const* vectors) {
+    if (!g_ready)
+        return not_created_k;
+    if (count < 0)
+        return bad_arguments_k;
+    for (int i = 0; i != count; ++i)
+        if (g_index.contains(to_key(keys[i])))
+            return duplicate_key_k;
+    if (!ensure_capacity(g_index.size() + std::size_t(count)))
+        return out_of_memory_k;
+    for (int i = 0; i != count; ++i) {
+        index_t::add_result_t added = g_index.add(to_key(keys[i]), prepared(vectors + std::size_t(i) * g_dims));
+        if (!added) {
+            g_error = added.error.release();
+            return usearch_failed_k;
+        }
+    }
+    return ok_k;
+}
+
+EXPORT(eg_remove) int eg_remove(double key) {
+    if (!g_ready)
+        return not_created_k;
+    index_t::labeling_result_t removed = g_index.remove(to_key(key));
+    if (!removed) {
+        g_error = removed.error.release();
+        return usearch_failed_k;
+    }
+    return removed.completed ? 1 : 0;
+}
+
+EXPORT(eg_contains) int eg_contains(double key) { return g_ready && g_index.contains(to_key(key)) ? 1 : 0; }
+
+/// Nearest `k` to `query`, written to out_keys / out_distances; returns how many. With an allow-list
+/// (`allow_count` keys, sorted ascending) only those keys may come back: a small list is scanned exactly,
+/// a large one filters the graph search through usearch's predicate.
+EXPORT(eg_search)
+int eg_search(float const* query, int k, double const* allow, int allow_count, double* out_keys,
+              float* out_distances) {
+    if (!g_ready)
+        return not_created_k;
+    if (k < 1 || allow_count < -1)
+        return bad_arguments_k;
+    float const* q = prepared(query);
+    std::size_t wanted = std::size_t(k);
+    if (allow_count < 0) {
+        index_t::search_result_t found = g_index.search(q, wanted);
+        if (!found) {
+            g_error = found.error.release();
+            return usearch_failed_k;
+        }
+        std::size_t n = found.size();
+        for (std::size_t i = 0; i != n; ++i) {
+            out_keys[i] = double(found[i].member.key);
+            out_distances[i] = found[i].distance;
+        }
+        return int(n);
+    }
+    // Exact scan over the allowed keys when that costs less than a filtered walk of the graph, which
+    // visits about (graph search cost) / (allowed share) nodes: allowed^2 <= 4096 * size.
+    double allowed = double(allow_count), total = double(g_index.size());
+    if (allowed * allowed <= 4096.0 * total) {
+        exact_distance_t distance(q);
+        std::size_t n = 0;
+        for (int i = 0; i != allow_count; ++i) {
+            std::uint64_t key = to_key(allow[i]);
+            if (!g_index.contains(key))
+                continue;
+            float d = distance(key);
+            // Insertion into the sorted top-k kept in the output arrays.
+            std::size_t at = n < wanted ? n : wanted;
+            if (n == wanted && !(d < out_distances[wanted - 1]))
+                continue;
+            while (at > 0 && (d < out_distances[at - 1] || (d == out_distances[at - 1] && allow[i] < out_keys[at - 1]))) {
+                if (at < wanted) {
+                    out_keys[at] = out_keys[at - 1];
+                    out_distances[at] = out_distances[at - 1];
+                }
+                --at;
+            }
+            out_keys[at] = double(key);
+            out_distances[at] = d;
+            if (n < wanted)
+                ++n;
+        }
+        return int(n);
+    }
+    auto is_allowed = [allow, allow_count](std::uint64_t key) noexcept {
+        return std::binary_search(allow, allow + allow_count, double(key));
+    };
+    index_t::search_result_t found = g_index.filtered_search(q, wanted, is_allowed);
+    if (!found) {
+        g_error = found.error.release();
+        return usearch_failed_k;
+    }
+    std::size_t n = found.size();
+    for (std::size_t i = 0; i != n; ++i) {
+        out_keys[i] = double(found[i].member.key);
+        out_distances[i] = found[i].distance;
+    }
+    return int(n);
+}
+
+/// Bytes needed by eg_save.
+EXPORT(eg_serialized_length) double eg_serialized_length() { return g_ready ? double(g_index.serialized_length()) : 0; }
+
+/// Writes the index in usearch's own file format (what the native addon's save() writes).
+EXPORT(eg_save) int eg_save(unsigned char* out, std::size_t length) {
+    if (!g_ready)
+        return not_created_k;
+    std::size_t written = 0;
+    serialization_result_t saved = g_index.save_to_stream([&](void const* data, std::size_t n) {
+        if (written + n > length)
+            return false;
+        std::memcpy(out + written, data, n);
+        written += n;
+        return true;
+    });
+    if (!saved) {
+        g_error = saved.error.release();
+        return usearch_failed_k;
+    }
+    return written == length ? ok_k : bad_arguments_k;
+}
+
+/// Replaces this instance's index with one read from usearch's file format; `unit` as in configure_after_load.
+EXPORT(eg_load) int eg_load(unsigned char const* in, std::size_t length, int unit) {
+    g_ready = false;
+    std::size_t read = 0;
+    index_t loaded;
+    serialization_result_t result = loaded.load_from_stream([&](void* data, std::size_t n) {
+        if (read + n > length)
+            return false;
+        std::memcpy(data, in + read, n);
+        read += n;
+        return true;
+    });
+    if (!result) {
+        g_error = result.error.release();
+        return bad_bytes_k;
+    }
+    if (read != length)
+        return bad_bytes_k;
+    g_index = std::move(loaded);
+    return configure_after_load(unit != 0);
+}
+
+/// Writes every present key (eg_size() of them) to `out`.
+EXPORT(eg_export_keys) int eg_export_keys(double* out) {
+    if (!g_ready)
+        return not_created_k;
+    std::size_t n = g_index.size();
+    std::uint64_t* keys = static_cast<std::uint64_t*>(std::malloc(n * sizeof(std::uint64_t) + 8));
+    if (!keys)
+        return out_of_memory_k;
+    g_index.export_keys(keys, 0, n);
+    for (std::size_t i = 0; i != n; ++i)
+        out[i] = double(keys[i]);
+    std::free(keys);
+    return int(n);
+}

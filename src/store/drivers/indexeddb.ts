@@ -6,7 +6,7 @@
  * Values are opaque (they may be encrypted), so there are no IndexedDB indexes on record fields: the
  * memory keeps its catalog (tier, type, scope, time) in RAM, rebuilt from the records on open.
  */
-import { type IDBPDatabase, type IDBPObjectStore, openDB } from 'idb'
+import { type IDBPDatabase, type IDBPObjectStore, wrap } from 'idb'
 import { asMemoryError, memoryError } from '../../core/errors.js'
 import type { DriverOp, ListResult, StoreDriver } from '../driver.js'
 import { checkEntries, checkKey, checkList, checkOps, checkTtl, checkValue } from '../keys.js'
@@ -14,8 +14,30 @@ import { checkEntries, checkKey, checkList, checkOps, checkTtl, checkValue } fro
 export interface IndexedDBDriverOptions {
   /** Database name: one database may hold many namespaces. @default 'engram' */
   name?: string
+  /**
+   * Keep the data in its own Storage Bucket (Chromium 122+): its own quota and persistence, evicted apart
+   * from the rest of the site's storage. Without it, the data lives in the origin's default bucket.
+   * @example { name: 'engram', persisted: true, quota: 200 * 1024 * 1024 }
+   */
+  bucket?: StorageBucketOptions
   /** Clock for TTLs, for tests. @default Date.now */
   now?: () => number
+}
+
+export interface StorageBucketOptions {
+  /** Lowercase letters, digits, '-' and '_' (the Storage Buckets rule). */
+  name: string
+  /** Ask the browser not to evict this bucket under storage pressure. @default false */
+  persisted?: boolean
+  /** Upper bound in bytes; writes beyond it fail with QUOTA_EXCEEDED. */
+  quota?: number
+}
+
+/** The parts of a Storage Bucket (or of navigator.storage) the driver uses. */
+interface StorageArea {
+  indexedDB: IDBFactory
+  estimate(): Promise<StorageEstimate>
+  persisted?(): Promise<boolean>
 }
 
 /** What the driver found when it opened its database. */
@@ -27,6 +49,9 @@ export interface IndexedDBStatus {
 export interface IndexedDBDriver extends StoreDriver {
   /** Opens the database (once) and tells whether it had to be created. */
   status(): Promise<IndexedDBStatus>
+  transaction(ops: DriverOp[]): Promise<void>
+  estimate(): Promise<{ usage?: number; quota?: number; persisted?: boolean }>
+  close(): Promise<void>
 }
 
 // Read-only transactions get the same type; they never call the writing verbs.
@@ -49,28 +74,33 @@ export function indexedDBDriver(options: IndexedDBDriverOptions = {}): IndexedDB
   let created = false
   let lost: string | undefined
   let opening: Promise<IDBPDatabase> | undefined
+  let areaOpening: Promise<StorageArea> | undefined
+  const storageArea = () => (areaOpening ??= openArea(options.bucket))
 
   const open = (): Promise<IDBPDatabase> => {
     if (lost) return Promise.reject(memoryError('STORAGE', `IndexedDB database "${name}" is no longer usable: ${lost}`))
-    if (!globalThis.indexedDB) return Promise.reject(memoryError('UNSUPPORTED', 'IndexedDB is not available in this runtime'))
-    opening ??= openDB(name, VERSION, {
-      upgrade(db, oldVersion) {
-        if (oldVersion === 0) created = true
-        if (!db.objectStoreNames.contains(KV)) db.createObjectStore(KV)
-        if (!db.objectStoreNames.contains(TTL)) db.createObjectStore(TTL)
-      },
-      blocking() {
-        // A newer version wants the database: step aside rather than hang the other tab.
-        lost = 'a newer version of engram opened it in another tab; reload this page'
-        void opening?.then((db) => db.close())
-      },
-      terminated() {
-        lost = 'the browser closed it (storage cleared, evicted or failing); reopen the memory'
-      },
-    }).then(purgeExpired, (e: unknown) => {
-      opening = undefined
-      throw asMemoryError(e, 'STORAGE', `Cannot open IndexedDB database "${name}"`)
-    })
+    opening ??= storageArea()
+      .then((area) =>
+        openDatabase(area.indexedDB, name, {
+          upgrade(db, oldVersion) {
+            if (oldVersion === 0) created = true
+            if (!db.objectStoreNames.contains(KV)) db.createObjectStore(KV)
+            if (!db.objectStoreNames.contains(TTL)) db.createObjectStore(TTL)
+          },
+          versionchange(db) {
+            // Deleted, or a newer version wants it: step aside rather than hang the other tab.
+            lost = 'it was deleted or upgraded by another tab (storage cleared?); reload the page'
+            db.close()
+          },
+          close() {
+            lost = 'the browser closed it (storage cleared, evicted or failing); reopen the memory'
+          },
+        }),
+      )
+      .then(purgeExpired, (e: unknown) => {
+        opening = undefined
+        throw asMemoryError(e, 'STORAGE', `Cannot open IndexedDB database "${name}"`)
+      })
     return opening
   }
 
@@ -199,12 +229,9 @@ export function indexedDBDriver(options: IndexedDBDriverOptions = {}): IndexedDB
       })
     },
     async estimate() {
-      const storage = globalThis.navigator?.storage
-      if (!storage?.estimate) return {}
-      const [{ usage, quota }, persisted] = await Promise.all([
-        storage.estimate(),
-        storage.persisted ? storage.persisted().catch(() => undefined) : undefined,
-      ])
+      const area = await storageArea().catch(() => undefined)
+      if (!area) return {}
+      const [{ usage, quota }, persisted] = await Promise.all([area.estimate(), area.persisted?.().catch(() => undefined)])
       const out: { usage?: number; quota?: number; persisted?: boolean } = {}
       if (usage !== undefined) out.usage = usage
       if (quota !== undefined) out.quota = quota
@@ -218,4 +245,48 @@ export function indexedDBDriver(options: IndexedDBDriverOptions = {}): IndexedDB
       if (db) (await db.catch(() => undefined))?.close()
     },
   }
+}
+
+/** The default bucket (navigator.storage + indexedDB), or a named Storage Bucket. */
+async function openArea(bucket: StorageBucketOptions | undefined): Promise<StorageArea> {
+  const nav = globalThis.navigator as (Navigator & { storageBuckets?: StorageBucketManager }) | undefined
+  if (!bucket) {
+    if (!globalThis.indexedDB) throw memoryError('UNSUPPORTED', 'IndexedDB is not available in this runtime')
+    const storage = nav?.storage
+    return {
+      indexedDB: globalThis.indexedDB,
+      estimate: () => (storage?.estimate ? storage.estimate() : Promise.resolve({})),
+      persisted: () => (storage?.persisted ? storage.persisted() : Promise.resolve(false)),
+    }
+  }
+  if (!nav?.storageBuckets) throw memoryError('UNSUPPORTED', 'Storage Buckets are not available in this browser; leave out `bucket`')
+  const open: { persisted?: boolean; quota?: number } = {}
+  if (bucket.persisted !== undefined) open.persisted = bucket.persisted
+  if (bucket.quota !== undefined) open.quota = bucket.quota
+  try {
+    return await nav.storageBuckets.open(bucket.name, open)
+  } catch (e) {
+    throw asMemoryError(e, 'VALIDATION', `Cannot open storage bucket "${bucket.name}"`)
+  }
+}
+
+interface StorageBucketManager {
+  open(name: string, options?: { persisted?: boolean; quota?: number }): Promise<StorageArea>
+}
+
+interface OpenHooks {
+  upgrade(db: IDBDatabase, oldVersion: number): void
+  versionchange(db: IDBDatabase): void
+  close(): void
+}
+
+function openDatabase(factory: IDBFactory, name: string, hooks: OpenHooks): Promise<IDBPDatabase> {
+  const request = factory.open(name, VERSION)
+  request.onupgradeneeded = (event) => hooks.upgrade(request.result, event.oldVersion)
+  return (wrap(request) as Promise<IDBPDatabase>).then((db) => {
+    const raw = request.result
+    raw.onversionchange = () => hooks.versionchange(raw)
+    raw.onclose = () => hooks.close()
+    return db
+  })
 }

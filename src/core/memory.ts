@@ -358,14 +358,14 @@ export class EngramMemory implements Memory {
       }
       if (p.record) {
         const previous = this.#records.get(p.record.id)
+        if (previous) keepAccessCounters(p.record, previous)
         this.#records.set(p.record.id, p.record)
         if (p.vector) {
           this.#vectors.remove(p.record.id)
           this.#vectors.add(p.record.id, p.vector)
         }
-        if (!previous || previous.content !== p.record.content) this.#keywords.add(p.record.id, p.record.content)
+        if (!this.#keywords.has(p.record.id) || previous?.content !== p.record.content) this.#keywords.add(p.record.id, p.record.content)
       }
-      for (const r of p.rewrites ?? []) this.#records.set(r.id, r)
     }
     if (this.#seq - this.#snapshotSeq >= this.#snapshotEvery) this.#scheduleSnapshot()
     return entries
@@ -731,27 +731,26 @@ export class EngramMemory implements Memory {
 
   /** Count the access, renew short-term TTLs; persisted in the background, visible at once. */
   async #touch(hits: RecallHit[], now: number): Promise<RecallHit[]> {
-    const rewrites: MemoryRecord[] = []
+    const touched: string[] = []
     const result = hits.map((hit) => {
-      const next: MemoryRecord = { ...hit.memory, accessCount: hit.memory.accessCount + 1, lastAccessedAt: now }
-      if (next.tier === 'short-term') next.expiresAt = now + (next.ttlMs ?? this.#ttl)
-      if (next.tier === 'working') this.#working.set(next.id, next)
-      else rewrites.push(next)
-      return { ...hit, memory: structuredClone(next) }
+      // Access counters change in place: a write in flight that replaces this record keeps the larger values.
+      const record = hit.memory
+      record.accessCount++
+      record.lastAccessedAt = now
+      if (record.tier === 'short-term') record.expiresAt = now + (record.ttlMs ?? this.#ttl)
+      if (record.tier !== 'working') touched.push(record.id)
+      return { ...hit, memory: structuredClone(record) }
     })
-    if (rewrites.length > 0) {
-      const touches = rewrites.map((r) => {
-        const t: Touch = { id: r.id, accessCount: r.accessCount, lastAccessedAt: r.lastAccessedAt }
-        if (r.expiresAt !== undefined) t.expiresAt = r.expiresAt
-        return t
-      })
-      for (const r of rewrites) this.#records.set(r.id, r)
+    if (touched.length > 0) {
       this.#write(() => {
-        // Another writer may have changed or removed these meanwhile: rewrite only what is still current.
-        const current = rewrites
-          .map((r) => this.#records.get(r.id))
-          .filter((r): r is MemoryRecord => r !== undefined && touches.some((t) => t.id === r.id))
-        return this.#commit([{ op: 'access', touches, rewrites: current }])
+        // Persist what is current when the write runs (it may hold later accesses, or be gone).
+        const current = touched.map((id) => this.#records.get(id)).filter((r): r is MemoryRecord => r !== undefined)
+        const touches = current.map((r) => {
+          const t: Touch = { id: r.id, accessCount: r.accessCount, lastAccessedAt: r.lastAccessedAt }
+          if (r.expiresAt !== undefined) t.expiresAt = r.expiresAt
+          return t
+        })
+        return this.#commit([{ op: 'access', touches, rewrites: current.map((r) => structuredClone(r)) }])
       }).catch((e) => this.#logger.warn('could not persist access counts', { error: String(e) }))
     }
     return result
@@ -1199,6 +1198,15 @@ function checkPositiveOption(value: unknown, field: string): number {
   if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0)
     throw memoryError('VALIDATION', `${field} must be a positive number`)
   return value
+}
+
+/** Access counters only grow: a record replaced by a write keeps accesses counted meanwhile. */
+function keepAccessCounters(next: MemoryRecord, previous: MemoryRecord): void {
+  next.accessCount = Math.max(next.accessCount, previous.accessCount)
+  next.lastAccessedAt = Math.max(next.lastAccessedAt, previous.lastAccessedAt)
+  if (next.expiresAt !== undefined && previous.expiresAt !== undefined && next.tier === previous.tier) {
+    next.expiresAt = Math.max(next.expiresAt, previous.expiresAt)
+  }
 }
 
 function randomSuffix(): string {

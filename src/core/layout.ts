@@ -47,6 +47,8 @@ export interface Head {
   seq: number
   embedder: string
   dims: number
+  /** Hash of the last log entry (audit chain). */
+  hash?: string
 }
 
 /** What a `touch` records for an accessed memory (no content change, no history entry). */
@@ -69,6 +71,14 @@ export interface LogEntry {
   touches?: Touch[]
   actor?: string
   detail?: Record<string, unknown>
+  /** Audit chain (src/security/audit.ts): random salt, so a purged entry's digest cannot confirm a guess. */
+  nonce?: string
+  /** Audit chain: hash of the previous entry and of this one. */
+  prevHash?: string
+  hash?: string
+  /** forgetSubject replaced this entry's content; `digest` keeps the chain verifiable. */
+  tombstone?: boolean
+  digest?: string
 }
 
 /**

@@ -1,0 +1,48 @@
+/**
+ * The built-in models: Universal Sentence Encoder lite (Apache-2.0), converted to ONNX at install time by
+ * scripts/convert-use-lite.mjs into the package's models/ folder. Checksums here must equal the script's
+ * (a test compares them).
+ */
+import { embedRuntime } from './env.js'
+
+export type BuiltinModelName = 'use-lite' | 'use-lite-int8'
+
+export interface BuiltinFile {
+  file: string
+  sha256: string
+}
+
+export const BUILTIN_MODELS: Readonly<Record<BuiltinModelName, BuiltinFile>> = Object.freeze({
+  'use-lite': { file: 'use-lite.onnx', sha256: 'ebb4edef80eb3054614b9db243bcdb82f27dd9c059609c75e14b64ac284ac843' },
+  // Weight-only int8: a quarter of the size, same STS-B quality (docs/bench/embed.md), so the default.
+  'use-lite-int8': { file: 'use-lite-int8.onnx', sha256: 'e516e84dd0760f9e0a8a6a9c5c949fcf6caf4a4d107346554a7ede15447644e7' },
+})
+
+export const USE_LITE_VOCAB: BuiltinFile = Object.freeze({
+  file: 'use-lite-vocab.json',
+  sha256: '1ad860b9720c16cd48e666d664a556b2515c04f5a26a4b53c0372427913b1b8e',
+})
+
+export const DEFAULT_MODEL: BuiltinModelName = 'use-lite-int8'
+
+/** USE-lite reads at most this many tokens; longer texts are embedded in chunks. */
+export const USE_LITE_MAX_TOKENS = 128
+export const USE_LITE_DIMS = 512
+
+/**
+ * URL of a built-in file: the package's models/ folder, found from this module (src/embed/ when run from
+ * source, dist/src/embed/ when built). In Node the folder that exists wins.
+ */
+export async function builtinFileUrl(file: string): Promise<URL> {
+  const candidates = [new URL(`../../models/${file}`, import.meta.url), new URL(`../../../models/${file}`, import.meta.url)]
+  if (embedRuntime.isNode && candidates[0]!.protocol === 'file:') {
+    const { access } = (await import(/* @vite-ignore */ 'node:fs/promises' as string)) as typeof import('node:fs/promises')
+    for (const url of candidates) {
+      try {
+        await access(url)
+        return url
+      } catch {}
+    }
+  }
+  return import.meta.url.includes('/dist/') ? candidates[1]! : candidates[0]!
+}

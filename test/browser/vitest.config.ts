@@ -19,7 +19,7 @@ const args = [
 export default defineProject({
   root,
   // Pre-bundled up front, or Vite discovers them mid-run and reloads the page under the tests.
-  optimizeDeps: { include: ['onnxruntime-web/wasm', 'comlink', 'idb'] },
+  optimizeDeps: { include: ['onnxruntime-web/wasm', 'comlink', 'idb', 'stemmer'] },
   test: {
     name: 'browser',
     root,

@@ -140,7 +140,7 @@ describe('USE-lite long texts are chunked, not cut', () => {
     const chunks = chunkTokens(tokenizer.encodeForModel(long), 128, (id) => tokenizer.startsWord(id))
     expect(chunks.length).toBeGreaterThan(1)
     const chunkTexts = chunks.map(pieceText)
-    chunkTexts.forEach((t, i) => expect(tokenizer.encodeForModel(t)).toEqual(chunks[i]))
+    for (const [i, t] of chunkTexts.entries()) expect(tokenizer.encodeForModel(t)).toEqual(chunks[i])
     const [whole] = await fp32.embed([long])
     const parts = await fp32.embed(chunkTexts)
     const expected = poolChunks(

@@ -3,21 +3,28 @@
  * memory keeps them, in this order, inside the write queue:
  *
  * 1. the subject's memories: every record whose scope matches, persisted or working tier;
- * 2. what was built from them: summaries and merged memories whose `sourceIds` reach a forgotten
- *    memory (transitively) are removed too, their text being derived from the subject's;
+ * 2. what was built from them: summaries whose `sourceIds` reach a forgotten memory (transitively)
+ *    are rebuilt from their remaining sources (the memory's summarizer, else extractive), lowest level
+ *    first; summaries with no other source and merged memories are removed;
  * 3. graph links: other memories' `links` to a forgotten memory are dropped (an 'update' entry);
  * 4. history: every log entry about a forgotten memory is replaced by a tombstone that keeps the
- *    audit chain (see audit.ts), and its history markers are deleted; one chained 'system' entry
+ *    audit chain (see audit.ts); removed memories lose their history markers too (a rebuilt summary
+ *    keeps them, pointing at tombstones, so rollback leaves it alone); one chained 'system' entry
  *    lists the purged sequences (no content, the subject as a salted digest);
  * 5. derived indexes: the vector and keyword indexes are rebuilt from the remaining records and a
  *    fresh index snapshot overwrites the old one (which held the subject's terms and vectors);
- * 6. any other key of the namespace naming a forgotten id (archives, side stores) is deleted.
+ * 6. every key of the namespace naming a removed id (history markers, archives, side stores of
+ *    other features) is deleted.
  *
  * Copies outside the store (a KV/R2 mirror kept by a driver, a backup, an export file) are the
  * driver's or the operator's: the report lists what was checked.
  */
+
+import { splitSentences } from '../core/consolidate.js'
 import { memoryError } from '../core/errors.js'
 import { keysFor, type LogEntry } from '../core/layout.js'
+import { contentHash } from '../core/record.js'
+import { selectSentences } from '../core/summarize.js'
 import type { MemoryRecord, Scope } from '../core/types.js'
 import { parseJsonBytes } from '../store/codec.js'
 import type { DriverOp } from '../store/driver.js'
@@ -34,8 +41,8 @@ export interface ForgetSubjectReport {
   records: number
   /** Working-tier (RAM only) memories removed. */
   working: number
-  /** Summaries and merged memories built from the subject's memories, removed with them. */
-  derived: string[]
+  /** Summaries rebuilt from their remaining sources, and derived memories (merges, summaries of the subject only) removed. */
+  derived: { rebuilt: string[]; removed: string[] }
   /** Other memories whose links to a forgotten memory were dropped. */
   unlinked: string[]
   /** Log entries replaced by tombstones (the audit chain still verifies). */
@@ -60,24 +67,34 @@ export async function forgetSubject(host: SecurityHost, query: ForgetSubjectQuer
     const persisted = host.records()
     const working = host.workingRecords()
     const all = [...persisted, ...working]
+    const byId = new Map(all.map((r) => [r.id, r]))
     const matches = (r: MemoryRecord) => wanted.every(([k, v]) => (r.scope as Record<string, string | undefined>)[k] === v)
-    const gone = new Set(all.filter(matches).map((r) => r.id))
-    // Derived memories: follow sourceIds until nothing new joins.
-    const derived: string[] = []
+    const direct = new Set(all.filter(matches).map((r) => r.id))
+    // Everything whose text comes from the subject: follow sourceIds until nothing new joins.
+    const tainted = new Set(direct)
+    const derived: MemoryRecord[] = []
     for (let grew = true; grew; ) {
       grew = false
       for (const r of all) {
-        if (gone.has(r.id) || !r.sourceIds.some((s) => gone.has(s))) continue
-        gone.add(r.id)
-        derived.push(r.id)
+        if (tainted.has(r.id) || !r.sourceIds.some((s) => tainted.has(s))) continue
+        tainted.add(r.id)
+        derived.push(r)
         grew = true
       }
+    }
+    // Summaries with other sources left are rebuilt from those (lowest level first); anything else derived goes.
+    const removed = new Set(direct)
+    const rebuild: { record: MemoryRecord; sources: string[] }[] = []
+    for (const r of derived.sort((a, b) => (a.summaryLevel ?? 0) - (b.summaryLevel ?? 0))) {
+      const sources = r.sourceIds.filter((id) => byId.has(id) && !removed.has(id))
+      if (r.summaryLevel !== undefined && r.tier !== 'working' && sources.length > 0) rebuild.push({ record: r, sources })
+      else removed.add(r.id)
     }
     const report: ForgetSubjectReport = {
       subject,
       records: 0,
       working: 0,
-      derived,
+      derived: { rebuilt: rebuild.map((b) => b.record.id), removed: derived.filter((r) => removed.has(r.id)).map((r) => r.id) },
       unlinked: [],
       historyPurged: 0,
       keysDeleted: 0,
@@ -85,26 +102,28 @@ export async function forgetSubject(host: SecurityHost, query: ForgetSubjectQuer
       auditSeq: 0,
       checked: [],
     }
-    if (gone.size === 0) {
+    if (tainted.size === 0) {
       report.checked.push('no memory matched the subject')
       return report
     }
-    report.working = host.dropWorking([...gone])
-    const persistedGone = persisted.filter((r) => gone.has(r.id)).map((r) => r.id)
-    report.records = persistedGone.filter((id) => !derived.includes(id)).length
+    report.working = host.dropWorking([...removed].filter((id) => direct.has(id)))
+    host.dropWorking([...removed])
+    const persistedRemoved = persisted.filter((r) => removed.has(r.id)).map((r) => r.id)
+    report.records = persistedRemoved.filter((id) => direct.has(id)).length
     const now = host.now()
     const unlink: HostPending[] = []
     for (const r of persisted) {
-      if (gone.has(r.id) || !r.links.some((l) => gone.has(l))) continue
-      const record: MemoryRecord = { ...r, links: r.links.filter((l) => !gone.has(l)), version: r.version + 1, updatedAt: now }
+      if (tainted.has(r.id) || !r.links.some((l) => removed.has(l))) continue
+      const record: MemoryRecord = { ...r, links: r.links.filter((l) => !removed.has(l)), version: r.version + 1, updatedAt: now }
       unlink.push({ op: 'update', id: r.id, record, detail: { reason: 'forgetSubject' } })
       report.unlinked.push(r.id)
     }
-    const removals: HostPending[] = persistedGone.map((id) => ({ op: 'forget', id, removed: true, detail: { reason: 'forgetSubject' } }))
+    const removals: HostPending[] = persistedRemoved.map((id) => ({ op: 'forget', id, removed: true, detail: { reason: 'forgetSubject' } }))
     for (let i = 0; i < removals.length; i += CHUNK) await host.commit(removals.slice(i, i + CHUNK))
     for (let i = 0; i < unlink.length; i += CHUNK) await host.commit(unlink.slice(i, i + CHUNK))
+    const gone = tainted
 
-    // History: tombstone every entry about a forgotten memory, delete its markers, one purge entry per chunk.
+    // History: tombstone every entry about a tainted memory, one purge entry per chunk.
     const keys = host.keys
     const markers: { key: string; seq: number }[] = []
     for (const id of gone) {
@@ -117,7 +136,6 @@ export async function forgetSubject(host: SecurityHost, query: ForgetSubjectQuer
       const extraOps: DriverOp[] = []
       const purged: number[] = []
       for (let j = 0; j < page.length; j++) {
-        extraOps.push({ type: 'delete', key: page[j]!.key })
         const bytes = values[j]
         if (!bytes) continue
         const entry = parseJsonBytes<LogEntry>(await host.codec.decode(bytes))
@@ -132,18 +150,45 @@ export async function forgetSubject(host: SecurityHost, query: ForgetSubjectQuer
       const [purge] = await host.commit([{ op: 'system', detail: { reason: 'forgetSubject', subject, purged }, extraOps }])
       report.auditSeq = purge?.seq ?? report.auditSeq
       report.historyPurged += purged.length
-      report.keysDeleted += page.length
     }
     report.checked.push(`history markers of ${gone.size} memories and the log entries they point to`)
 
+    const contents = new Map<string, string>()
+    for (const { record, sources } of rebuild) {
+      try {
+        const texts = sources.map((id) => contents.get(id) ?? byId.get(id)!.content)
+        const text = await summaryText(host, texts, Math.max(record.content.length, 200))
+        const [vector] = await host.embed([text])
+        const next: MemoryRecord = {
+          ...record,
+          content: text,
+          contentHash: contentHash(text),
+          sourceIds: sources,
+          links: record.links.filter((l) => !removed.has(l)),
+          version: record.version + 1,
+          updatedAt: now,
+        }
+        await host.commit([
+          { op: 'summarize', id: record.id, record: next, vector: vector!, detail: { reason: 'forgetSubject', rebuilt: true } },
+        ])
+        contents.set(record.id, text)
+      } catch (e) {
+        // A summary that cannot be rebuilt is removed rather than left holding the subject's words.
+        await host.commit([{ op: 'forget', id: record.id, removed: true, detail: { reason: 'forgetSubject', rebuildFailed: String(e) } }])
+        removed.add(record.id)
+        report.derived.rebuilt = report.derived.rebuilt.filter((id) => id !== record.id)
+        report.derived.removed.push(record.id)
+      }
+    }
+
     // Any other key naming a forgotten id (archived vectors, side stores of other features).
     const nsKeys = keysFor(host.namespace)
-    const skip = [nsKeys.logPrefix, `${host.namespace}/hist/`]
+    const skip = [nsKeys.logPrefix]
     const leftovers: string[] = []
     for (const key of await listAll(host.store, `${host.namespace}/`)) {
       if (skip.some((p) => key.startsWith(p))) continue
       const segments = key.split('/').slice(1)
-      if (segments.some((s) => gone.has(s))) leftovers.push(key)
+      if (segments.some((s) => removed.has(s))) leftovers.push(key)
     }
     for (const key of leftovers) await host.store.delete(key)
     report.keysDeleted += leftovers.length
@@ -156,6 +201,20 @@ export async function forgetSubject(host: SecurityHost, query: ForgetSubjectQuer
     report.checked.push(`driver '${host.store.name}': copies outside this store (mirrors, backups, exports) are not reachable from here`)
     return report
   })
+}
+
+/** The summary of these texts, written the way the memory writes summaries (its summarizer, else extractive). */
+async function summaryText(host: SecurityHost, texts: string[], maxChars: number): Promise<string> {
+  const policy = host.summaryPolicy
+  if (policy.summarizer) {
+    const written = await policy.summarizer(texts, { maxChars })
+    if (typeof written !== 'string' || written.trim().length === 0) throw memoryError('VALIDATION', 'The summarizer returned no text')
+    return written.trim().slice(0, maxChars)
+  }
+  const sentences = texts.flatMap(splitSentences)
+  const vectors = await host.embed(sentences)
+  const chosen = selectSentences(sentences, vectors, { lambda: policy.lambda, redundancy: policy.redundancy, maxChars })
+  return chosen.map((i) => sentences[i]!).join(' ')
 }
 
 function checkQuery(query: unknown): [string, string][] {

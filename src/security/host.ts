@@ -13,6 +13,7 @@ export interface HostPending {
   op: LogEntry['op']
   id?: string
   record?: MemoryRecord
+  vector?: Float32Array
   removed?: boolean
   detail?: Record<string, unknown>
   /** Raw driver ops written in the same transaction (tombstones, marker deletes). */
@@ -37,6 +38,17 @@ export interface SecurityHost {
   /** Rebuild the vector and keyword indexes from the records, then write a fresh index snapshot. */
   rebuildAndSnapshot(): Promise<void>
   now(): number
+  /** Passage embeddings from the memory's embedder. */
+  embed(texts: string[]): Promise<Float32Array[]>
+  /** How summaries are written (to rebuild one without a forgotten source). */
+  readonly summaryPolicy: SummaryPolicy
+}
+
+export interface SummaryPolicy {
+  lambda: number
+  redundancy: number
+  maxChars: number
+  summarizer?: ((texts: string[], options: { maxChars: number }) => Promise<string> | string) | undefined
 }
 
 /** Every key of a prefix, page by page. */

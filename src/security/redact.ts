@@ -180,7 +180,9 @@ function plan(options: Pick<RedactOptions, 'kinds' | 'patterns'>): Plan {
 
 function detect(text: string, p: Plan): PiiSpan[] {
   const spans: PiiSpan[] = []
-  const taken = (s: number, e: number) => spans.some((x) => s < x.end && e > x.start)
+  // One byte per character: overlap checks cost the span's length, not the number of spans so far.
+  const covered = new Uint8Array(text.length)
+  const taken = (s: number, e: number) => covered.subarray(s, e).includes(1)
   const run = (kind: string, pattern: RegExp, accept?: (m: string) => number) => {
     pattern.lastIndex = 0
     for (const m of text.matchAll(pattern)) {
@@ -188,6 +190,7 @@ function detect(text: string, p: Plan): PiiSpan[] {
       const end = start + (accept ? accept(m[0]) : m[0].length)
       if (end === start || taken(start, end)) continue
       spans.push({ kind, start, end })
+      covered.fill(1, start, end)
     }
   }
   for (const c of p.custom) run(c.kind, c.pattern)

@@ -181,7 +181,9 @@ export class UsearchIndex implements VectorIndex {
   static loadFrom(module: WebAssembly.Module, bytes: Uint8Array, options: { expansionSearch?: number } = {}): UsearchIndex {
     const corrupt = (why: string) => memoryError('CORRUPTED', `usearch index bytes are not valid: ${why}`)
     if (!(bytes instanceof Uint8Array)) throw memoryError('VALIDATION', 'Index bytes must be a Uint8Array')
-    const plain = bytes.byteLength >= 7 && new TextDecoder().decode(bytes.subarray(0, 7)) === 'usearch'
+    // Our blob starts with 'EGUS'; anything else is handed to usearch as its own file format, which
+    // starts with the vector matrix's shape and has its 'usearch' magic after the vectors.
+    const plain = bytes.byteLength < 4 || new DataView(bytes.buffer, bytes.byteOffset, 4).getUint32(0, true) !== MAGIC
     let keys: Float64Array | undefined
     let ids: unknown
     let body = bytes
@@ -191,7 +193,6 @@ export class UsearchIndex implements VectorIndex {
     if (!plain) {
       if (bytes.byteLength < HEADER) throw corrupt('too short')
       const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
-      if (view.getUint32(0, true) !== MAGIC) throw corrupt('bad magic')
       if (view.getUint16(4, true) !== FORMAT_VERSION) throw corrupt('unknown version')
       unit = (view.getUint16(6, true) & FLAG_UNIT) !== 0
       expansionSearch ??= view.getUint32(8, true)

@@ -1,0 +1,133 @@
+import { spawnSync } from 'node:child_process'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import usearch from 'usearch'
+import { describe, expect, it } from 'vitest'
+import { clusteredVectors } from '../../bench/lib/vector-data.js'
+import { createVectorIndex } from '../../src/vector/create.js'
+import { loadUsearchModule, UsearchIndex } from '../../src/vector/usearch.js'
+import { describeVectorIndex } from '../shared/vector-suite.js'
+
+const root = fileURLToPath(new URL('../..', import.meta.url))
+const wasmPath = join(root, 'wasm/usearch.wasm')
+
+describeVectorIndex('node', {
+  create: (options) => createVectorIndex(options),
+  load: (bytes, dims) => createVectorIndex({ dims, from: bytes }),
+})
+
+describe('usearch wasm in Node', () => {
+  it('loads from a compiled module, from bytes and from a file URL', async () => {
+    const bytes = readFileSync(wasmPath)
+    const module = await WebAssembly.compile(bytes)
+    const sources = [module, new Uint8Array(bytes), new URL('../../wasm/usearch.wasm', import.meta.url).href]
+    for (const wasm of sources) {
+      const index = await UsearchIndex.create({ dims: 4, wasm })
+      index.add('a', Float32Array.of(1, 0, 0, 0))
+      expect(index.search(Float32Array.of(1, 0.1, 0, 0), 1)[0]?.id).toBe('a')
+    }
+    expect(await loadUsearchModule()).toBe(await loadUsearchModule())
+    await expect(UsearchIndex.create({ dims: 4, wasm: 'file:///nonexistent/usearch.wasm' })).rejects.toMatchObject({ code: 'UNSUPPORTED' })
+  })
+
+  it('exposes the search expansion as a runtime setting', async () => {
+    const index = await UsearchIndex.create({ dims: 8, expansionSearch: 40 })
+    expect(index.expansionSearch).toBe(40)
+    index.setExpansionSearch(200)
+    expect(index.expansionSearch).toBe(200)
+    const loaded = await UsearchIndex.load(index.serialize())
+    expect(loaded.expansionSearch).toBe(200)
+    expect(() => index.setExpansionSearch(0)).toThrow(/expansionSearch/)
+  })
+
+  it('a disposed index refuses calls', async () => {
+    const index = await UsearchIndex.create({ dims: 4 })
+    index.dispose()
+    expect(() => index.add('a', Float32Array.of(1, 0, 0, 0))).toThrow(/disposed/)
+  })
+})
+
+describe('usearch file format shared with the native addon', () => {
+  const dims = 64
+  const data = clusteredVectors(1_100, { dims, seed: 5 })
+  const queries = data.slice(1_000)
+
+  for (const quantization of ['f32', 'i8'] as const) {
+    it(`native addon reads our index and we read its index (${quantization})`, async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'engram-usearch-'))
+      try {
+        const ours = await UsearchIndex.create({ dims, quantization, expansionSearch: 256 })
+        ours.addMany(
+          data.slice(0, 1_000).map((_, i) => String(i)),
+          data.slice(0, 1_000),
+        )
+        writeFileSync(join(dir, 'ours.usearch'), ours.usearchBytes())
+        const native = new usearch.Index({
+          dimensions: dims,
+          metric: usearch.MetricKind.Cos,
+          quantization: quantization as usearch.ScalarKind,
+          connectivity: 0,
+          expansion_add: 0,
+          expansion_search: 0,
+          multi: false,
+        })
+        native.load(join(dir, 'ours.usearch'))
+        expect(native.size()).toBe(1_000)
+        for (const q of queries) {
+          const theirs = native.search(q, 5, 1)
+          const mine = ours.search(q, 5)
+          expect(Array.from(theirs.keys, String)).toEqual(mine.map((h) => h.id))
+          Array.from(theirs.distances).forEach((d, i) => {
+            expect(d).toBeCloseTo(mine[i]!.distance, 2)
+          })
+        }
+
+        const built = new usearch.Index({
+          dimensions: dims,
+          metric: usearch.MetricKind.Cos,
+          quantization: quantization as usearch.ScalarKind,
+          multi: false,
+          connectivity: 16,
+          expansion_add: 128,
+          expansion_search: 256,
+        })
+        const flat = new Float32Array(1_000 * dims)
+        for (let i = 0; i < 1_000; i++) flat.set(data[i]!, i * dims)
+        built.add(
+          BigUint64Array.from({ length: 1_000 }, (_, i) => BigInt(i)),
+          flat,
+          1,
+        )
+        built.save(join(dir, 'native.usearch'))
+        const loaded = await UsearchIndex.load(new Uint8Array(readFileSync(join(dir, 'native.usearch'))), { expansionSearch: 256 })
+        expect(loaded.size).toBe(1_000)
+        expect(loaded.quantization).toBe(quantization)
+        for (const q of queries) {
+          const theirs = built.search(q, 5, 1)
+          expect(loaded.search(q, 5).map((h) => h.id)).toEqual(Array.from(theirs.keys, String))
+        }
+      } finally {
+        rmSync(dir, { recursive: true, force: true })
+      }
+    })
+  }
+})
+
+describe('wasm/usearch.wasm is reproducible', () => {
+  const clang = spawnSync('clang++-19', ['--version'])
+  const hasClang = clang.status === 0
+  if (!hasClang) console.warn('SKIPPED wasm reproducibility check: clang++-19 is not installed (see scripts/build-wasm.sh)')
+  it.skipIf(!hasClang)('npm run build:wasm rebuilds the committed bytes exactly', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'engram-wasm-'))
+    try {
+      const out = join(dir, 'usearch.wasm')
+      const build = spawnSync('sh', [join(root, 'scripts/build-wasm.sh'), out], { encoding: 'utf8' })
+      expect(build.status, build.stderr).toBe(0)
+      expect(Buffer.compare(readFileSync(out), readFileSync(wasmPath))).toBe(0)
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
+})

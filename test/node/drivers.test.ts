@@ -105,6 +105,19 @@ describe('fs driver', () => {
     expect(text(await d.get('k/a'))).toBe('4')
   })
 
+  it('removes the file of an expired key once it is seen expired', async () => {
+    const dir = await tempDir()
+    const d = fsDriver({ dir, now: () => clock })
+    await d.set('s/a', enc.encode('a'), { ttlSeconds: 1 })
+    await d.set('s/b', enc.encode('b'), { ttlSeconds: 1 })
+    await d.set('s/c', enc.encode('c'))
+    clock += 2000
+    expect(await d.get('s/a')).toBeNull()
+    expect((await d.list('s/')).keys).toEqual(['s/c'])
+    await d.close!() // waits for the background sweep
+    expect(await filesUnder(join(dir, 'keys'))).toEqual([join(dir, 'keys', '_s', '_c')])
+  })
+
   it('re-applies a leftover journal on open, including placements already done', async () => {
     const dir = await tempDir()
     const before = fsDriver({ dir, now: () => clock })
@@ -239,13 +252,21 @@ describe('fs driver', () => {
         stdio: ['ignore', 'pipe', 'inherit'],
       })
       let out = ''
+      const exited = new Promise((resolve) => proc.on('exit', resolve))
       await new Promise<void>((resolve) => {
         proc.stdout.on('data', (chunk: Buffer) => {
           out += chunk.toString()
-          if (out.includes('\n') && !proc.killed) setTimeout(() => proc.kill('SIGKILL'), 5 + Math.random() * 60)
+          if (out.includes('\n')) resolve()
         })
-        proc.on('exit', () => resolve())
       })
+      if (round === 0) {
+        // While the child holds the store, another process must not open it.
+        const intruder = fsDriver({ dir })
+        await expect(intruder.get('c/last')).rejects.toMatchObject({ code: 'CONFLICT' })
+      }
+      await new Promise((resolve) => setTimeout(resolve, 5 + Math.random() * 60))
+      proc.kill('SIGKILL')
+      await exited
       const lines = out.split('\n').filter((l) => l !== '')
       if (lines.length > 0) acked = Number(lines[lines.length - 1])
       const d = fsDriver({ dir })

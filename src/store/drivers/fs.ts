@@ -64,6 +64,8 @@ export function fsDriver({ dir, fsync = true, now = Date.now }: FsDriverOptions)
   const keysDir = join(dir, 'keys')
   const tmpDir = join(dir, 'tmp')
   const journalPath = join(dir, 'journal')
+  const lockPath = join(dir, 'lock')
+  let locked = false
   const knownBuckets = new Set<string>()
   /** Expiry of every TTL key seen: a '!' file's header is read once. */
   const expiries = new Map<string, number>()
@@ -230,9 +232,31 @@ export function fsDriver({ dir, fsync = true, now = Date.now }: FsDriverOptions)
     }
   }
 
+  /** One process per directory: another live process holding it is a CONFLICT; a dead one's lock is taken over. */
+  async function lock() {
+    for (let attempt = 0; attempt < 3; attempt++) {
+      try {
+        const fh = await open(lockPath, 'wx')
+        await fh.writeFile(String(process.pid))
+        await fh.close()
+        locked = true
+        return
+      } catch (e) {
+        if (errno(e) !== 'EEXIST') throw e
+      }
+      const pid = Number(await readFile(lockPath, 'utf8').catch(() => ''))
+      if (pid > 0 && pid !== process.pid && alive(pid)) {
+        throw memoryError('CONFLICT', `fs driver: ${dir} is in use by process ${pid}; one process may open a store at a time`)
+      }
+      await unlinkQuiet(lockPath)
+    }
+    throw memoryError('CONFLICT', `fs driver: could not lock ${dir}`)
+  }
+
   async function recover() {
     await mkdir(tmpDir, { recursive: true })
     await mkdir(keysDir, { recursive: true })
+    await lock()
     let journal: Buffer | undefined
     try {
       journal = await readFile(journalPath)
@@ -287,7 +311,9 @@ export function fsDriver({ dir, fsync = true, now = Date.now }: FsDriverOptions)
     if (entry.key !== key)
       throw memoryError('CORRUPTED', `fs driver: the file of ${JSON.stringify(key)} holds ${JSON.stringify(entry.key)}`)
     if (entry.expiresAt) expiries.set(key, entry.expiresAt)
-    return live(entry.expiresAt) ? new Uint8Array(entry.value) : null
+    if (live(entry.expiresAt)) return new Uint8Array(entry.value)
+    sweep(key)
+    return null
   }
   async function listBucket(bucket: string): Promise<string[]> {
     const cached = listCache.get(bucket)
@@ -315,6 +341,19 @@ export function fsDriver({ dir, fsync = true, now = Date.now }: FsDriverOptions)
     const sorted = [...keys].sort()
     if (generation === startGeneration) listCache.set(bucket, sorted)
     return sorted
+  }
+  /** Remove an expired key's file in the background, checking again under the write lock (it may be new). */
+  function sweep(key: string) {
+    if (closed) return
+    exclusive(async () => {
+      const { bucket, ttl } = locate(key)
+      const entry = await readEntry(ttl)
+      if (!entry || live(entry.expiresAt)) return
+      await unlinkQuiet(ttl)
+      expiries.delete(key)
+      generation++
+      listCache.delete(bucket)
+    }).catch(() => {}) // best effort: an expired file is invisible either way
   }
   async function exists(path: string) {
     try {
@@ -369,7 +408,9 @@ export function fsDriver({ dir, fsync = true, now = Date.now }: FsDriverOptions)
         const keys: string[] = []
         for (const bucket of buckets) {
           for (const key of await listBucket(bucket)) {
-            if (key.startsWith(prefix) && live(expiries.get(key) ?? 0)) keys.push(key)
+            if (!key.startsWith(prefix)) continue
+            if (live(expiries.get(key) ?? 0)) keys.push(key)
+            else sweep(key)
           }
         }
         return pageOfKeys(buckets.length > 1 ? keys.sort() : keys, options)
@@ -393,13 +434,25 @@ export function fsDriver({ dir, fsync = true, now = Date.now }: FsDriverOptions)
       })
     },
     async close() {
+      if (closed) return
       closed = true
       await chain
+      await ready.catch(() => {})
+      if (locked) await unlinkQuiet(lockPath).catch(() => {})
     },
   }
 }
 
 /** Run `fn` over items, a few at a time; after a failure start no more, let the running ones finish, then throw. */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (e) {
+    return errno(e) === 'EPERM'
+  }
+}
+
 async function eachLimit<T>(items: T[], fn: (item: T) => Promise<void>): Promise<void> {
   let next = 0
   let failed = false

@@ -14,6 +14,7 @@ import type { VectorIndex } from '../vector/vector-index.js'
 import { asMemoryError, memoryError } from './errors.js'
 import { Emitter } from './events.js'
 import { compileFilter, type RecordPredicate } from './filter.js'
+import type { MemoryHost } from './host.js'
 import { KeywordIndex } from './keyword.js'
 import {
   bytesToVector,
@@ -27,6 +28,7 @@ import {
   vectorToBytes,
 } from './layout.js'
 import { silentLogger } from './log.js'
+import { type MemoryPolicy, resolvePolicy } from './policy.js'
 import { type Candidate, relevanceOf, resolveRanking, scoreOf } from './ranking.js'
 import {
   applyPatch,
@@ -42,11 +44,18 @@ import {
   checkUnit,
   DEFAULT_LIMITS,
 } from './record.js'
+import { SelfManaging } from './self-managing.js'
 import { readIndexSnapshot, writeIndexSnapshot } from './snapshot-format.js'
+import { archiveKey, packArchivedVector, unpackArchivedVector } from './tiers.js'
 import {
   type BatchItem,
+  type ConsolidateOptions,
+  type ConsolidationResult,
+  type ContextOptions,
+  type ContextResult,
   type CreateMemoryOptions,
   type ExportedRecord,
+  type FeedbackSignal,
   type ForgetQuery,
   type HealthReport,
   type HistoryEntry,
@@ -59,19 +68,27 @@ import {
   type MemoryEventHandler,
   type MemoryEventName,
   type MemoryRecord,
+  type MemoryReport,
   type MemoryStats,
   type MemoryTier,
   type MemoryType,
   type RankingOptions,
   type RecallHit,
+  type RecallManyOptions,
   type RecallOptions,
+  type RecentOptions,
+  type RelatedMemory,
+  type RelatedOptions,
+  type ReportOptions,
   type SnapshotInfo,
   type StoreBatchOptions,
   type StoreOptions,
   type StoreResult,
+  type SummarizeOptions,
   type UpdatePatch,
   type VectorIndexFactory,
 } from './types.js'
+import { planWrite } from './write-plan.js'
 
 const MINUTE = 60_000
 const PAGE = 500
@@ -151,6 +168,11 @@ export class EngramMemory implements Memory {
   #nextSweep = 0
   #workingSeq = 0
   readonly #retrieval = { count: 0, scoreSum: 0, latencySum: 0 }
+  /** The self-managing layer (dedup, supersession, lifecycle, graph, context...): src/core/self-managing.ts. */
+  readonly #policy: MemoryPolicy
+  readonly #self: SelfManaging
+  readonly #scheduleMs: number | undefined
+  #scheduleTimer: ReturnType<typeof setInterval> | undefined
 
   constructor(options: CreateMemoryOptions & MemoryInternals, store: StoreDriver, embedder: Embedder) {
     this.namespace = options.namespace ?? 'default'
@@ -163,6 +185,9 @@ export class EngramMemory implements Memory {
     this.#indexFactory = options.index ?? (({ dims, from }) => (from ? FlatIndex.deserialize(from) : new FlatIndex({ dims })))
     this.#limits = { ...DEFAULT_LIMITS, ...(options.limits ?? {}) }
     this.#ranking = resolveRanking(options.ranking)
+    this.#policy = resolvePolicy(options.policy)
+    this.#self = new SelfManaging(this.#host())
+    this.#scheduleMs = SelfManaging.scheduleInterval(options.schedule)
     this.#now = options.now ?? Date.now
     this.#ttl = options.shortTermTtlMs === undefined ? 30 * MINUTE : checkPositiveOption(options.shortTermTtlMs, 'shortTermTtlMs')
     this.#snapshotEvery = options.snapshotEvery ?? 1000
@@ -185,6 +210,12 @@ export class EngramMemory implements Memory {
     if (!restored) await this.#rebuildIndexes()
     if (head && (head.embedder !== this.#embedder.id || head.dims !== this.#embedder.dims)) await this.#reembedAll()
     else if (!head) await this.#store.set(this.#keys.head, await this.#encode(this.#headValue()))
+    if (this.#scheduleMs !== undefined && this.#scheduleTimer === undefined) {
+      this.#scheduleTimer = setInterval(() => {
+        if (!this.#closed) this.optimize().catch((e) => this.#logger.warn('scheduled optimize failed', { error: String(e) }))
+      }, this.#scheduleMs)
+      ;(this.#scheduleTimer as { unref?: () => void }).unref?.()
+    }
   }
 
   /** Replay log entries that another writer (tab, process) committed; returns how many were applied. */
@@ -243,7 +274,7 @@ export class EngramMemory implements Memory {
       const ids = new Set<string>()
       for (const entry of entries) if (entry.id) ids.add(entry.id)
       await this.#resync([...ids])
-      const withVectors = [...this.#records.values()].filter((r) => r.tier !== 'working').length
+      const withVectors = [...this.#records.values()].filter((r) => r.tier !== 'working' && r.tier !== 'archived').length
       if (this.#vectors.size !== withVectors || this.#keywords.size !== withVectors) {
         this.#logger.warn('index snapshot disagrees with the records; rebuilding', { namespace: this.namespace })
         return false
@@ -267,6 +298,7 @@ export class EngramMemory implements Memory {
       const addVectors: Float32Array[] = []
       for (let j = 0; j < page.length; j++) {
         const record = this.#records.get(page[j]!)!
+        if (record.tier === 'archived') continue
         this.#keywords.add(record.id, record.content)
         const vec = vecBytes[j]
         if (vec && record.dims === this.#embedder.dims) {
@@ -335,12 +367,20 @@ export class EngramMemory implements Memory {
       ops.push({ type: 'set', key: this.#keys.log(seq), value: await this.#encode(entry) })
       if (p.id !== undefined && p.op !== 'access') ops.push({ type: 'set', key: this.#keys.hist(p.id, seq), value: HIST_MARK })
       if (p.record) ops.push({ type: 'set', key: this.#keys.rec(p.record.id), value: await this.#encode(p.record) })
-      if (p.vector && p.record) {
+      if (p.vector && p.record?.tier === 'archived') {
+        const packed = await this.#codec.encode(await packArchivedVector(p.vector))
+        ops.push(
+          { type: 'set', key: archiveKey(this.namespace, p.record.id), value: packed },
+          { type: 'delete', key: this.#keys.vec(p.record.id) },
+        )
+      } else if (p.vector && p.record) {
         ops.push({ type: 'set', key: this.#keys.vec(p.record.id), value: await this.#codec.encode(vectorToBytes(p.vector)) })
+        if (this.#records.get(p.record.id)?.tier === 'archived') ops.push({ type: 'delete', key: archiveKey(this.namespace, p.record.id) })
       }
       for (const r of p.rewrites ?? []) ops.push({ type: 'set', key: this.#keys.rec(r.id), value: await this.#encode(r) })
       if (p.removed && p.id !== undefined) {
         ops.push({ type: 'delete', key: this.#keys.rec(p.id) }, { type: 'delete', key: this.#keys.vec(p.id) })
+        if (this.#records.get(p.id)?.tier === 'archived') ops.push({ type: 'delete', key: archiveKey(this.namespace, p.id) })
       }
     }
     ops.push({ type: 'set', key: this.#keys.head, value: await this.#encode(this.#headValue(seq)) })
@@ -360,11 +400,14 @@ export class EngramMemory implements Memory {
         const previous = this.#records.get(p.record.id)
         if (previous) keepAccessCounters(p.record, previous)
         this.#records.set(p.record.id, p.record)
-        if (p.vector) {
-          this.#vectors.remove(p.record.id)
-          this.#vectors.add(p.record.id, p.vector)
+        if (p.record.tier === 'archived') this.#unindex(p.record.id)
+        else {
+          if (p.vector) {
+            this.#vectors.remove(p.record.id)
+            this.#vectors.add(p.record.id, p.vector)
+          }
+          if (!this.#keywords.has(p.record.id) || previous?.content !== p.record.content) this.#keywords.add(p.record.id, p.record.content)
         }
-        if (!this.#keywords.has(p.record.id) || previous?.content !== p.record.content) this.#keywords.add(p.record.id, p.record.content)
       }
     }
     if (this.#seq - this.#snapshotSeq >= this.#snapshotEvery) this.#scheduleSnapshot()
@@ -423,6 +466,7 @@ export class EngramMemory implements Memory {
       seen.add(r.id)
     }
     if (records.length === 0) return []
+    await this.#self.fillEntities(records)
     const vectors: Float32Array[] = []
     for (let i = 0; i < records.length; i += 64) {
       signal?.throwIfAborted()
@@ -439,18 +483,23 @@ export class EngramMemory implements Memory {
       for (const r of records) {
         if (this.#records.has(r.id) || this.#working.has(r.id)) throw memoryError('CONFLICT', `A memory with id '${r.id}' already exists`)
       }
-      const persisted: PendingEntry[] = []
-      records.forEach((record, i) => {
-        if (record.tier === 'working') this.#storeWorking(record, vectors[i]!)
-        else persisted.push({ op: 'store', id: record.id, record, vector: vectors[i]! })
+      const plan = planWrite({
+        records,
+        vectors,
+        explicitId: items.map((item) => item.id !== undefined),
+        existing: this.#records.values(),
+        get: (id) => this.#records.get(id),
+        nearest: (vector, k) =>
+          this.#vectors.size === 0
+            ? []
+            : this.#vectors.search(vector, Math.min(k, this.#vectors.size)).map((h) => ({ id: h.id, cosine: 1 - h.distance })),
+        policy: this.#policy,
+        now: this.#now(),
       })
-      await this.#commit(persisted)
-      this.#emit(
-        'stored',
-        records.map((r) => r.id),
-        { deduplicated: false },
-      )
-      return records.map((r) => ({ id: r.id, deduplicated: false }))
+      for (const w of plan.working) this.#storeWorking(w.record, w.vector)
+      await this.#commit(plan.changes)
+      this.#self.afterStore(plan)
+      return plan.results
     })
   }
 
@@ -477,7 +526,8 @@ export class EngramMemory implements Memory {
     this.#assertOpen()
     checkId(id)
     const draft = applyPatch(this.#mustGet(id), patch, this.#context())
-    const vector = patch.content === undefined ? undefined : (await this.#embed([draft.content]))[0]
+    const vector =
+      patch.content === undefined ? await this.#self.vectorForTierMove(this.#mustGet(id), draft) : (await this.#embed([draft.content]))[0]
     return this.#write(async () => {
       const current = this.#mustGet(id)
       const next = applyPatch(current, patch, this.#context())
@@ -693,6 +743,9 @@ export class EngramMemory implements Memory {
       })
     }
 
+    if (options.tiers?.includes('archived'))
+      await this.#self.addArchivedCandidates(query, mode, fanout, (r) => visible(r, now), candidates, options.signal)
+
     const scored: RecallHit[] = []
     for (const c of candidates.values()) {
       const record = this.#records.get(c.id) ?? this.#working.get(c.id)
@@ -705,6 +758,7 @@ export class EngramMemory implements Memory {
     scored.sort((a, b) => b.score - a.score || (a.memory.id < b.memory.id ? -1 : 1))
     const hits = scored.slice(0, k)
     const result = options.peek ? hits.map((h) => ({ ...h, memory: structuredClone(h.memory) })) : await this.#touch(hits, now)
+    if (options.includeRelated) result.push(...this.#self.relatedHits(result, options.maxDepth, (r) => visible(r, now)))
     this.#retrieval.count++
     this.#retrieval.latencySum += performance.now() - started
     this.#retrieval.scoreSum += result[0]?.score ?? 0
@@ -798,8 +852,9 @@ export class EngramMemory implements Memory {
     this.#nextSweep = 0
     await this.#sweepIfDue()
     await this.#write(async () => undefined)
+    const lifecycle = await this.#self.lifecycle()
     await this.#writeSnapshot()
-    return { expired: 0, snapshotSeq: this.#snapshotSeq, records: this.#records.size }
+    return { expired: 0, ...lifecycle, snapshotSeq: this.#snapshotSeq, records: this.#records.size }
   }
 
   #scheduleSnapshot(): void {
@@ -857,7 +912,7 @@ export class EngramMemory implements Memory {
     this.#assertOpen()
     const issues: HealthReport['issues'] = []
     const now = this.#now()
-    const persisted = this.#records.size
+    const persisted = [...this.#records.values()].filter((r) => r.tier !== 'archived').length
     if (this.#vectors.size !== persisted) {
       issues.push({
         code: 'INDEX_MISMATCH',
@@ -1012,6 +1067,109 @@ export class EngramMemory implements Memory {
     })
   }
 
+  // ---------------------------------------------------------------- the self-managing layer (src/core/self-managing.ts)
+
+  /** Cluster similar recent memories into one canonical memory each; idempotent. */
+  async consolidate(options: ConsolidateOptions = {}): Promise<ConsolidationResult> {
+    this.#assertOpen()
+    return this.#self.consolidate(options)
+  }
+
+  /** Store an extractive (or callback-written) summary of the selected memories; resolves to it. */
+  async summarize(options: SummarizeOptions = {}): Promise<MemoryRecord> {
+    this.#assertOpen()
+    return this.#self.summarize(options)
+  }
+
+  /** Pack summaries, relevant memories and recent turns into a token budget, ready for a prompt. */
+  async context(options: ContextOptions = {}): Promise<ContextResult> {
+    this.#assertOpen()
+    return this.#self.context(options)
+  }
+
+  /** Recall for several queries at once, one ranked list (aggregated by rrf, max or mean). */
+  async recallMany(queries: string[], options: RecallManyOptions = {}): Promise<RecallHit[]> {
+    this.#assertOpen()
+    return this.#self.recallMany(queries, options)
+  }
+
+  /** Memories created in the last `hours`, newest first. */
+  async recent(options: RecentOptions = {}): Promise<MemoryRecord[]> {
+    this.#assertOpen()
+    return this.#self.recent(options)
+  }
+
+  /** Was this memory helpful? Moves its importance within the policy's bounds. */
+  async feedback(id: string, signal: FeedbackSignal): Promise<MemoryRecord> {
+    this.#assertOpen()
+    return this.#self.feedback(id, signal)
+  }
+
+  /** Memories connected to this one through shared entities, links and sources. */
+  async related(id: string, options: RelatedOptions = {}): Promise<RelatedMemory[]> {
+    this.#assertOpen()
+    return this.#self.related(id, options)
+  }
+
+  /** Counts, importance and accesses by type over a time range, with retrieval stats and health. */
+  async report(options: ReportOptions = {}): Promise<MemoryReport> {
+    this.#assertOpen()
+    return this.#self.report(options, await this.health())
+  }
+
+  /** The internal seam the self-managing modules work through (never exported). */
+  #host(): MemoryHost {
+    return {
+      namespace: this.namespace,
+      policy: this.#policy,
+      ranking: this.#ranking,
+      now: () => this.#now(),
+      records: () => this.#allRecords(),
+      get: (id) => this.#records.get(id) ?? this.#working.get(id),
+      vectorsOf: (ids) => this.#vectorsOf(ids),
+      embed: (texts, kind = 'passage', signal) => this.#embed(texts, signal, kind),
+      write: (fn) => this.#write(fn),
+      commit: async (changes) => {
+        await this.#commit(changes)
+      },
+      emit: (type, ids, detail) => this.#emit(type, ids, detail),
+      recall: (query, options) => this.recall(query, options),
+      touch: (hits) => this.#touch(hits, this.#now()),
+      nearest: (vector, k) =>
+        this.#vectors.size === 0
+          ? []
+          : this.#vectors.search(vector, Math.min(k, this.#vectors.size)).map((h) => ({ id: h.id, cosine: 1 - h.distance })),
+      buildContext: () => this.#context(),
+      countTokens: tokenCounterOf(this.#embedder),
+      warn: (message, data) => this.#logger.warn(message, data),
+      retrieval: () => {
+        const { count, scoreSum, latencySum } = this.#retrieval
+        return { count, meanScore: count ? scoreSum / count : 0, meanLatencyMs: count ? latencySum / count : 0 }
+      },
+    }
+  }
+
+  /** Stored vectors, hot (`vec/`) or archived (`arc/`, decompressed); working memories from RAM. */
+  async #vectorsOf(ids: string[]): Promise<Map<string, Float32Array>> {
+    const out = new Map<string, Float32Array>()
+    for (let i = 0; i < ids.length; i += PAGE) {
+      const page = ids.slice(i, i + PAGE)
+      const [vecs, arcs] = await Promise.all([
+        this.#store.getMany(page.map(this.#keys.vec)),
+        this.#store.getMany(page.map((id) => archiveKey(this.namespace, id))),
+      ])
+      for (let j = 0; j < page.length; j++) {
+        const id = page[j]!
+        const vec = vecs[j]
+        const arc = arcs[j]
+        if (vec) out.set(id, bytesToVector(await this.#codec.decode(vec), this.#embedder.dims))
+        else if (arc) out.set(id, await unpackArchivedVector(await this.#codec.decode(arc), this.#embedder.dims))
+        else if (this.#working.has(id)) out.set(id, (await this.#embed([this.#working.get(id)!.content]))[0]!)
+      }
+    }
+    return out
+  }
+
   // ---------------------------------------------------------------- events and closing
 
   on(event: MemoryEventName | '*', handler: MemoryEventHandler): () => void {
@@ -1038,6 +1196,8 @@ export class EngramMemory implements Memory {
   /** Finish pending writes, write an index snapshot, release resources. Further calls reject with CLOSED. */
   async close(): Promise<void> {
     if (this.#closed) return
+    if (this.#scheduleTimer !== undefined) clearInterval(this.#scheduleTimer)
+    this.#scheduleTimer = undefined
     await this.#queue
     if (this.#seq !== this.#snapshotSeq)
       await this.#writeSnapshot().catch((e) => this.#logger.warn('final snapshot failed', { error: String(e) }))
@@ -1087,6 +1247,7 @@ export class EngramMemory implements Memory {
   }
 
   #index(record: MemoryRecord, vector: Float32Array | undefined): void {
+    if (record.tier === 'archived') return
     this.#keywords.add(record.id, record.content)
     if (vector) this.#vectors.add(record.id, vector)
   }
@@ -1207,6 +1368,12 @@ function keepAccessCounters(next: MemoryRecord, previous: MemoryRecord): void {
   if (next.expiresAt !== undefined && previous.expiresAt !== undefined && next.tier === previous.tier) {
     next.expiresAt = Math.max(next.expiresAt, previous.expiresAt)
   }
+}
+
+/** An embedder may expose its tokenizer's count (`countTokens(text)`); context packing prefers it. */
+function tokenCounterOf(embedder: Embedder): ((text: string) => number) | undefined {
+  const count = (embedder as { countTokens?: unknown }).countTokens
+  return typeof count === 'function' ? (text: string) => count.call(embedder, text) as number : undefined
 }
 
 function randomSuffix(): string {

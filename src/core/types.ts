@@ -5,6 +5,7 @@
 import type { Embedder } from '../embed/embedder.js'
 import type { StoreDriver } from '../store/driver.js'
 import type { VectorIndex } from '../vector/vector-index.js'
+import type { PolicyInput } from './policy.js'
 
 export const MEMORY_TYPES = ['episodic', 'semantic', 'preference', 'procedural', 'emotional', 'contextual'] as const
 export type MemoryType = (typeof MEMORY_TYPES)[number]
@@ -98,6 +99,8 @@ export interface StoreBatchOptions {
 export interface StoreResult {
   id: string
   deduplicated: boolean
+  /** Ids of memories this one superseded (their `validTo`/`supersededBy` now point here). */
+  supersedes?: string[]
 }
 
 /** One filter grammar on every backend. See `src/core/filter.ts`. */
@@ -190,7 +193,25 @@ export interface HistoryEntry {
   record?: MemoryRecord
 }
 
-export type LogOp = 'store' | 'update' | 'forget' | 'expire' | 'access' | 'rollback' | 'import' | 'system'
+export type LogOp =
+  | 'store'
+  | 'update'
+  | 'forget'
+  | 'expire'
+  | 'access'
+  | 'rollback'
+  | 'import'
+  | 'system'
+  // the self-managing layer (src/core/policy.ts)
+  | 'reinforce'
+  | 'supersede'
+  | 'consolidate'
+  | 'summarize'
+  | 'promote'
+  | 'archive'
+  | 'unarchive'
+  | 'evict'
+  | 'feedback'
 
 export interface SnapshotInfo {
   id: string
@@ -233,6 +254,9 @@ export type MemoryEventName =
   | 'rolledback'
   | 'imported'
   | 'changed'
+  | 'superseded'
+  | 'evicted'
+  | 'feedback'
 
 export interface MemoryEvent {
   type: MemoryEventName
@@ -296,6 +320,10 @@ export interface CreateMemoryOptions {
   /** Clock, for tests. @default Date.now */
   now?: () => number
   logger?: Logger
+  /** Dedup, supersession, consolidation, summaries, lifecycle, feedback and entity policy (src/core/policy.ts). */
+  policy?: PolicyInput
+  /** Run the lifecycle (`optimize`) on an interval while the memory is open (ms, or `{ intervalMs }`). */
+  schedule?: number | { intervalMs: number }
 }
 
 export type VectorIndexFactory = (opts: { dims: number; from?: Uint8Array }) => Promise<VectorIndex> | VectorIndex
@@ -329,7 +357,146 @@ export interface Memory {
   refresh(): Promise<number>
   /** Resolve once every queued write (including access bookkeeping after recall) is durable. */
   flush(): Promise<void>
+  consolidate(options?: ConsolidateOptions): Promise<ConsolidationResult>
+  summarize(options?: SummarizeOptions): Promise<MemoryRecord>
+  context(options?: ContextOptions): Promise<ContextResult>
+  recallMany(queries: string[], options?: RecallManyOptions): Promise<RecallHit[]>
+  recent(options?: RecentOptions): Promise<MemoryRecord[]>
+  feedback(id: string, signal: FeedbackSignal): Promise<MemoryRecord>
+  related(id: string, options?: RelatedOptions): Promise<RelatedMemory[]>
+  report(options?: ReportOptions): Promise<MemoryReport>
   on(event: MemoryEventName | '*', handler: MemoryEventHandler): () => void
   off(event: MemoryEventName | '*', handler: MemoryEventHandler): void
   close(): Promise<void>
+}
+
+// ------------------------------------------------------------------ the self-managing layer
+
+export interface ConsolidateOptions {
+  /** Look at memories created in the last `windowHours`. @default policy (24) */
+  windowHours?: number
+  /** Cosine at or above which two memories are one cluster. @default policy (0.85) */
+  similarity?: number
+  types?: MemoryType[]
+  scope?: Scope
+  signal?: AbortSignal
+}
+
+export interface ConsolidationGroup {
+  /** The memory kept for the cluster (its `sourceIds` list the others). */
+  canonical: string
+  /** The memories merged into it and removed (still in `history`). */
+  merged: string[]
+}
+
+export interface ConsolidationResult {
+  /** Clusters that were merged into one canonical memory. */
+  merged: number
+  /** Memories removed because a canonical memory now holds them. */
+  removed: number
+  /** Memories of the window that remain. */
+  kept: number
+  groups: ConsolidationGroup[]
+}
+
+export interface SummarizeOptions {
+  tier?: MemoryTier
+  types?: MemoryType[]
+  /** Created at or after (epoch ms). */
+  from?: number
+  /** Created before (epoch ms). */
+  to?: number
+  conversationId?: string
+  scope?: Scope
+  /** Longest summary text. @default policy (4000) */
+  maxChars?: number
+  /** Replaces the extractive step for this call. */
+  summarizer?: (texts: string[], options: { maxChars: number }) => Promise<string> | string
+  signal?: AbortSignal
+}
+
+export interface ContextOptions {
+  conversationId?: string
+  scope?: Scope
+  /** What the prompt is about; @default the newest turn of the conversation */
+  query?: string
+  /** @default 1024 */
+  maxTokens?: number
+  /** Most recent turns considered. @default 20 */
+  recentTurns?: number
+  /** Most recalled memories considered. @default 10 */
+  memories?: number
+  /** Count tokens with this instead of the built-in tokenizer. */
+  countTokens?: (text: string) => number
+}
+
+export interface ContextItem {
+  kind: 'summary' | 'memory' | 'turn'
+  id: string
+  tokens: number
+}
+
+export interface ContextResult {
+  text: string
+  /** Tokens of `text` (never above maxTokens). */
+  tokens: number
+  items: ContextItem[]
+}
+
+export interface RecallManyOptions extends RecallOptions {
+  /** How one memory's scores across queries combine. @default 'rrf' */
+  aggregate?: 'rrf' | 'max' | 'mean'
+}
+
+export interface RecentOptions {
+  /** @default 24 */
+  hours?: number
+  types?: MemoryType[]
+  tiers?: MemoryTier[]
+  scope?: Scope
+  /** @default 100 */
+  limit?: number
+}
+
+export interface FeedbackSignal {
+  helpful: boolean
+}
+
+export interface RelatedOptions {
+  /** Hops through shared entities, links and sources. @default 1 */
+  maxDepth?: number
+  /** @default 20 */
+  limit?: number
+}
+
+export interface RelatedMemory {
+  memory: MemoryRecord
+  depth: number
+  /** What connects it (entities shared with the memory it was reached from, or 'link' / 'source'). */
+  via: string[]
+}
+
+export interface ReportOptions {
+  /** @default 0 */
+  from?: number
+  /** @default now */
+  to?: number
+}
+
+export interface TypeReport {
+  count: number
+  created: number
+  meanImportance: number
+  accesses: number
+  byTier: Record<MemoryTier, number>
+  superseded: number
+}
+
+export interface MemoryReport {
+  from: number
+  to: number
+  total: number
+  byType: Record<MemoryType, TypeReport>
+  retrieval: { count: number; meanScore: number; meanLatencyMs: number }
+  health: HealthReport
 }

@@ -1,12 +1,5 @@
-/** Cloudflare Worker entry: placeholder while the Durable Object is wired. */
-export class MemoryObject {
-  constructor(readonly state: { storage: unknown }) {}
-  async fetch(): Promise<Response> {
-    return new Response('not yet', { status: 503 })
-  }
-}
-export default {
-  async fetch(): Promise<Response> {
-    return new Response('not yet', { status: 503 })
-  },
-}
+/** Cloudflare Worker entry (wrangler.toml `main`): the Worker and its Durable Object class. */
+import { edgeWorker } from '../src/edge/memory-object.js'
+
+export { MemoryObject } from '../src/edge/memory-object.js'
+export default edgeWorker

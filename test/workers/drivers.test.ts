@@ -5,7 +5,8 @@ import { describe, expect, it } from 'vitest'
 import type { StoreDriver } from '../../src/store/driver.js'
 import { cloudflareKVDriver } from '../../src/store/drivers/cloudflare-kv.js'
 import { cloudflareR2Driver, gunzip, gzip } from '../../src/store/drivers/cloudflare-r2.js'
-import { durableObjectDriver } from '../../src/store/drivers/durable-object.js'
+import { type DurableObjectStorageLike, durableObjectDriver } from '../../src/store/drivers/durable-object.js'
+import { edgeTieredDriver } from '../../src/store/drivers/edge-tiered.js'
 import { driverSuite } from '../shared/driver-suite.js'
 
 let t = Date.now()
@@ -21,13 +22,16 @@ driverSuite('cloudflare-r2', () => cloudflareR2Driver({ binding: env.BLOBS, now 
  * Storage calls must run inside the Durable Object, so every verb enters it. Each test gets its own
  * object; `chunkBytes` is small so the 1 MiB round trip goes through chunking.
  */
-function inDurableObject(name: string): StoreDriver {
+function inDurableObject(
+  name: string,
+  make = (storage: DurableObjectStorageLike) => durableObjectDriver({ storage, now, chunkBytes: 64 * 1024 }),
+): StoreDriver {
   const stub = env.MEMORY.get(env.MEMORY.idFromName(name))
   const call =
     <K extends keyof StoreDriver>(verb: K) =>
     (...args: unknown[]) =>
       runInDurableObject(stub, (_instance, state) => {
-        const driver = durableObjectDriver({ storage: state.storage, now, chunkBytes: 64 * 1024 })
+        const driver = make(state.storage)
         return (driver[verb] as (...a: unknown[]) => Promise<unknown>)(...args)
       })
   return {
@@ -45,6 +49,16 @@ function inDurableObject(name: string): StoreDriver {
 
 let objects = 0
 driverSuite('durable-object', () => inDurableObject(`driver-suite-${++objects}`), { ttl: { advance } })
+
+/** The edge's store: DO storage with values above 1 KiB in R2 (so the suite's large values go there). */
+const tiered = (storage: DurableObjectStorageLike) =>
+  edgeTieredDriver({
+    primary: durableObjectDriver({ storage, now }),
+    blobs: cloudflareR2Driver({ binding: env.BLOBS, now }),
+    blobAbove: 1024,
+    defer: (work) => void work,
+  })
+driverSuite('edge-tiered', () => inDurableObject(`tiered-suite-${++objects}`, tiered), { ttl: { advance } })
 
 describe('cloudflare drivers, beyond the contract', () => {
   it('R2 stores compressible values gzipped and reads them back whole', async () => {
@@ -82,5 +96,48 @@ describe('cloudflare drivers, beyond the contract', () => {
     expect(leftovers.chunked).toHaveLength(5)
     expect(leftovers.after).toEqual([])
     expect(leftovers.value).toEqual(new Uint8Array(10).fill(8))
+  })
+
+  it('the tiered store keeps a large value in R2 behind a pointer and drops the old blob when it is replaced', async () => {
+    const stub = env.MEMORY.get(env.MEMORY.idFromName('tiered-blobs'))
+    const result = await runInDurableObject(stub, async (_i, state) => {
+      const pending: Promise<unknown>[] = []
+      const blobs = cloudflareR2Driver({ binding: env.BLOBS })
+      const driver = edgeTieredDriver({
+        primary: durableObjectDriver({ storage: state.storage }),
+        blobs,
+        blobAbove: 100,
+        blobPrefix: 'tiered-test/',
+        defer: (work) => void pending.push(work),
+      })
+      const big = new Uint8Array(5000).map((_, i) => i % 251)
+      await driver.transaction!([
+        { type: 'set', key: 'ns/snap/index', value: big },
+        { type: 'set', key: 'ns/rec/a', value: new Uint8Array([1, 2, 3]) },
+      ])
+      const first = (await blobs.list('tiered-test/')).keys
+      const pointer = await durableObjectDriver({ storage: state.storage }).get('ns/snap/index')
+      const read = await driver.get('ns/snap/index')
+      await driver.set('ns/snap/index', new Uint8Array(300).fill(9))
+      await Promise.all(pending)
+      const second = (await blobs.list('tiered-test/')).keys
+      await driver.delete('ns/snap/index')
+      await Promise.all(pending)
+      return {
+        first,
+        pointerBytes: pointer?.byteLength ?? 0,
+        read,
+        second,
+        third: (await blobs.list('tiered-test/')).keys,
+        small: await driver.get('ns/rec/a'),
+      }
+    })
+    expect(result.first).toHaveLength(1)
+    expect(result.pointerBytes).toBeLessThan(100)
+    expect(result.read).toEqual(new Uint8Array(5000).map((_, i) => i % 251))
+    expect(result.second).toHaveLength(1)
+    expect(result.second[0]).not.toBe(result.first[0])
+    expect(result.third).toEqual([])
+    expect(result.small).toEqual(new Uint8Array([1, 2, 3]))
   })
 })

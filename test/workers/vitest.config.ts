@@ -9,7 +9,8 @@ export default defineProject({
     cloudflareTest({
       wrangler: { configPath: `${root}wrangler.toml` },
       miniflare: {
-        bindings: { ENGRAM_TOKEN_SECRET: 'test-secret-for-workers-tests-only', EMBEDDER: 'hashing' },
+        // The rate limiter has its own test (rate-limit.test.ts); here it must not throttle the load tests.
+        bindings: { ENGRAM_TOKEN_SECRET: 'test-secret-for-workers-tests-only', EMBEDDER: 'hashing', RATE_LIMIT_PER_MINUTE: '1000000' },
       },
     }),
   ],

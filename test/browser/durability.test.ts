@@ -54,7 +54,7 @@ describe('durability in Chromium', () => {
           const results = await mem.storeBatch(items)
           inFlight = false
           if (killed) return
-          results.forEach((r, i) => acknowledged.set(r.id, items[i]!.content))
+          for (const [i, r] of results.entries()) acknowledged.set(r.id, items[i]!.content)
         }
       })().catch(() => undefined)
       await new Promise((resolve) => setTimeout(resolve, 50 + rand() * 550))

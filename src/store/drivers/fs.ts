@@ -168,8 +168,11 @@ export function fsDriver({ dir, fsync = true, now = Date.now }: FsDriverOptions)
     }
     return placements
   }
-  /** Phase 2: move prepared files into place. Idempotent: a temp already moved is skipped. */
-  async function place(placements: Placement[]) {
+  /**
+   * Phase 2: move prepared files into place. Idempotent: a temp already moved is skipped.
+   * `otherAbsent`: the caller has just seen that no key has a file of the other kind to remove.
+   */
+  async function place(placements: Placement[], otherAbsent = false) {
     const dirs = new Set<string>()
     await eachLimit(placements, async (p) => {
       const { bucket, plain, ttl } = locate(p.key)
@@ -189,7 +192,7 @@ export function fsDriver({ dir, fsync = true, now = Date.now }: FsDriverOptions)
           await syncDir(keysDir)
           await rename(temp, target)
         })
-        await unlinkQuiet(p.expiresAt ? plain : ttl)
+        if (!otherAbsent) await unlinkQuiet(p.expiresAt ? plain : ttl)
         if (p.expiresAt) expiries.set(p.key, p.expiresAt)
         else expiries.delete(p.key)
         dirs.add(join(keysDir, bucket))
@@ -213,7 +216,7 @@ export function fsDriver({ dir, fsync = true, now = Date.now }: FsDriverOptions)
       const { expiresAt, key } = placements[0]!
       journal = await exists(expiresAt ? locate(key).plain : locate(key).ttl)
     }
-    if (!journal) return place(placements)
+    if (!journal) return place(placements, placements[0]!.type === 'set')
     try {
       const name = await writeTemp(encodeJournal(placements))
       await rename(join(tmpDir, name), journalPath)

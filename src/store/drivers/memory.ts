@@ -10,15 +10,16 @@ export interface MemoryDriverOptions {
 export function memoryDriver({ now = Date.now }: MemoryDriverOptions = {}): StoreDriver {
   const data = new Map<string, { value: Uint8Array; expiresAt?: number }>()
 
-  const read = (key: string): Uint8Array | null => {
+  /** The live entry of a key; an expired one is dropped on sight. */
+  const entryOf = (key: string) => {
     const entry = data.get(key)
-    if (!entry) return null
-    if (entry.expiresAt !== undefined && entry.expiresAt <= now()) {
+    if (entry?.expiresAt !== undefined && entry.expiresAt <= now()) {
       data.delete(key)
-      return null
+      return undefined
     }
-    return entry.value.slice()
+    return entry
   }
+  const read = (key: string): Uint8Array | null => entryOf(key)?.value.slice() ?? null
   const write = (key: string, value: Uint8Array, ttlSeconds?: number): void => {
     data.set(key, ttlSeconds === undefined ? { value: value.slice() } : { value: value.slice(), expiresAt: now() + ttlSeconds * 1000 })
   }
@@ -49,7 +50,7 @@ export function memoryDriver({ now = Date.now }: MemoryDriverOptions = {}): Stor
     },
     async list(prefix, options = {}): Promise<ListResult> {
       checkList(prefix, options)
-      const keys = [...data.keys()].filter((k) => k.startsWith(prefix) && read(k) !== null).sort()
+      const keys = [...data.keys()].filter((k) => k.startsWith(prefix) && entryOf(k) !== undefined).sort()
       return pageOfKeys(keys, options)
     },
     async transaction(ops: DriverOp[]) {

@@ -56,7 +56,10 @@ const text = fc.oneof(
     ),
   },
 )
-const junk = fc.oneof(fc.anything({ maxDepth: 3 }), fc.constantFrom(null, undefined, Number.NaN, -1, 1e308, [], {}, () => 1))
+const junk = fc.oneof(
+  fc.anything({ maxDepth: 3 }),
+  fc.constantFrom(null, undefined, Number.NaN, -1, 1e308, [], {}, () => 1),
+)
 const maybe = <T>(arb: fc.Arbitrary<T>) => fc.option(arb, { nil: undefined, freq: 3 })
 const idArb = fc.oneof({ weight: 5, arbitrary: fc.constantFrom(...ids) }, { weight: 1, arbitrary: fc.string({ maxLength: 140 }) })
 const scope = fc.record(
@@ -152,7 +155,9 @@ const calls: fc.Arbitrary<Call> = fc.oneof(
   { weight: 1, arbitrary: fc.string({ maxLength: 30 }).map((s) => call('rollback', (m) => m.rollback(s))) },
   {
     weight: 1,
-    arbitrary: fc.oneof(fc.string({ maxLength: 80 }), fc.constant('{"id":"zz","content":"hi"}')).map((s) => call('import', (m) => m.import(s))),
+    arbitrary: fc
+      .oneof(fc.string({ maxLength: 80 }), fc.constant('{"id":"zz","content":"hi"}'))
+      .map((s) => call('import', (m) => m.import(s))),
   },
   { weight: 1, arbitrary: fc.constant(call('optimize', (m) => m.optimize())) },
   { weight: 1, arbitrary: fc.constant(call('consolidate', (m) => m.consolidate())) },
@@ -163,7 +168,10 @@ const calls: fc.Arbitrary<Call> = fc.oneof(
 async function consistent(mem: EngramMemory, label: string): Promise<void> {
   await mem.flush()
   const health = await mem.health()
-  expect(health.issues.filter((i) => i.code === 'INDEX_MISMATCH'), label).toEqual([])
+  expect(
+    health.issues.filter((i) => i.code === 'INDEX_MISMATCH'),
+    label,
+  ).toEqual([])
   const records: MemoryRecord[] = []
   let cursor: string | undefined
   do {
@@ -181,7 +189,10 @@ async function consistent(mem: EngramMemory, label: string): Promise<void> {
     if (r.tier === 'working') continue
     const history = await mem.history(r.id)
     expect(history.length, `${label}: history of ${r.id}`).toBeGreaterThan(0)
-    expect(history.map((h) => h.seq), label).toEqual([...history.map((h) => h.seq)].sort((a, b) => a - b))
+    expect(
+      history.map((h) => h.seq),
+      label,
+    ).toEqual([...history.map((h) => h.seq)].sort((a, b) => a - b))
   }
   const audit = await mem.verifyAudit()
   expect(audit.problems, label).toEqual([])
@@ -192,33 +203,45 @@ describe.each(CONFIGS)('fuzzing the public API of $name', ({ runs, extra }) => {
     let total = 0
     const failures: string[] = []
     await fc.assert(
-      fc.asyncProperty(fc.array(fc.tuple(calls, fc.integer({ min: 0, max: 120_000 })), { minLength: STEPS - 20, maxLength: STEPS }), async (steps) => {
-        const raw = memoryDriver()
-        const store: StoreDriver = { ...raw, close: async () => undefined }
-        let clock = 1_700_000_000_000
-        const options = { namespace: 'fuzz', store, embedder: createTestEmbedder({ dims: 16 }), now: () => clock, snapshotEvery: 25, ...extra }
-        const mem = await createMemory(options)
-        for (const [c, advance] of steps) {
-          clock += advance
-          total++
-          try {
-            await c.run(mem)
-          } catch (e) {
-            if (!isMemoryError(e) || !CLIENT_CODES.has(e.code)) {
-              failures.push(`${c.name}: ${e instanceof Error ? `${e.name} ${(e as { code?: string }).code ?? ''} ${e.message}` : String(e)}`)
-              if (process.env.FUZZ_DEBUG) console.log(c.name, e)
+      fc.asyncProperty(
+        fc.array(fc.tuple(calls, fc.integer({ min: 0, max: 120_000 })), { minLength: STEPS - 20, maxLength: STEPS }),
+        async (steps) => {
+          const raw = memoryDriver()
+          const store: StoreDriver = { ...raw, close: async () => undefined }
+          let clock = 1_700_000_000_000
+          const options = {
+            namespace: 'fuzz',
+            store,
+            embedder: createTestEmbedder({ dims: 16 }),
+            now: () => clock,
+            snapshotEvery: 25,
+            ...extra,
+          }
+          const mem = await createMemory(options)
+          for (const [c, advance] of steps) {
+            clock += advance
+            total++
+            try {
+              await c.run(mem)
+            } catch (e) {
+              if (!isMemoryError(e) || !CLIENT_CODES.has(e.code)) {
+                failures.push(
+                  `${c.name}: ${e instanceof Error ? `${e.name} ${(e as { code?: string }).code ?? ''} ${e.message}` : String(e)}`,
+                )
+                if (process.env.FUZZ_DEBUG) console.log(c.name, e)
+              }
             }
           }
-        }
-        await consistent(mem, 'after the sequence')
-        const persisted = await mem.count({ tiers: ['short-term', 'long-term', 'archived'] })
-        await mem.close()
-        const again = await createMemory(options)
-        expect(await again.count({ tiers: ['short-term', 'long-term', 'archived'] })).toBe(persisted)
-        await consistent(again, 'after reopening')
-        await again.close()
-        expect(failures).toEqual([])
-      }),
+          await consistent(mem, 'after the sequence')
+          const persisted = await mem.count({ tiers: ['short-term', 'long-term', 'archived'] })
+          await mem.close()
+          const again = await createMemory(options)
+          expect(await again.count({ tiers: ['short-term', 'long-term', 'archived'] })).toBe(persisted)
+          await consistent(again, 'after reopening')
+          await again.close()
+          expect(failures).toEqual([])
+        },
+      ),
       { numRuns: runs, seed: SEED, endOnFailure: true },
     )
     expect(total).toBeGreaterThanOrEqual(runs * (STEPS - 20))

@@ -147,7 +147,7 @@ const calls: fc.Arbitrary<Call> = fc.oneof(
     weight: 2,
     arbitrary: fc
       .record({ limit: fc.integer({ min: -1, max: 20 }), filter, cursor: fc.string() }, { requiredKeys: [] })
-      .map((o) => call('list', (m) => m.list(o))),
+      .map((o) => call('list', (m) => m.list(o as never))),
   },
   { weight: 2, arbitrary: idArb.map((id) => call('history', (m) => m.history(id))) },
   { weight: 1, arbitrary: fc.oneof(scope, junk).map((s) => call('forgetSubject', (m) => m.forgetSubject(s as never))) },

@@ -192,7 +192,7 @@ describe('fuzzing the REST routes', () => {
           } catch {
             continue
           }
-          const response = await handle(new Request(url, { method: r.method, headers, ...(hasBody ? { body: r.body } : {}) }))
+          const response = await handle(new Request(url, { method: r.method, headers, ...(hasBody ? { body: r.body as string } : {}) }))
           sent++
           statuses.set(response.status, (statuses.get(response.status) ?? 0) + 1)
           const text = await response.text()

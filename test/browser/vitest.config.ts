@@ -1,5 +1,6 @@
 import { playwright } from '@vitest/browser-playwright'
 import { defineProject } from 'vitest/config'
+import { closePage, openPage, pageEval } from './commands.js'
 
 const root = new URL('../..', import.meta.url).pathname
 
@@ -31,6 +32,7 @@ export default defineProject({
       headless: true,
       provider: playwright({ launchOptions: { executablePath, args } }),
       instances: [{ browser: 'chromium' }],
+      commands: { openPage, pageEval, closePage },
     },
   },
 })

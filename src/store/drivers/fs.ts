@@ -22,7 +22,7 @@ import { createHash, randomBytes } from 'node:crypto'
 import { type FileHandle, mkdir, open, readdir, readFile, rename, rm, stat, unlink } from 'node:fs/promises'
 import { join } from 'node:path'
 import { asMemoryError, memoryError } from '../../core/errors.js'
-import { decodeFrame, encodeFrame } from '../codec.js'
+import { decodeFrame, encodeFrame, jsonBytes, parseJsonBytes, plainPayload } from '../codec.js'
 import type { DriverOp, StoreDriver } from '../driver.js'
 import { checkEntries, checkKey, checkList, checkOps, checkTtl, checkValue, pageOfKeys } from '../keys.js'
 
@@ -446,7 +446,6 @@ export function fsDriver({ dir, fsync = true, now = Date.now }: FsDriverOptions)
   }
 }
 
-/** Run `fn` over items, a few at a time; after a failure start no more, let the running ones finish, then throw. */
 function alive(pid: number): boolean {
   try {
     process.kill(pid, 0)
@@ -456,6 +455,7 @@ function alive(pid: number): boolean {
   }
 }
 
+/** Run `fn` over items, a few at a time; after a failure start no more, let the running ones finish, then throw. */
 async function eachLimit<T>(items: T[], fn: (item: T) => Promise<void>): Promise<void> {
   let next = 0
   let failed = false
@@ -487,57 +487,21 @@ export function keyFile(key: string, value: Uint8Array, expiresAt: number): Uint
   return file
 }
 
-/**
- * @internal The journal (exported for crash-recovery tests): a frame around, per placement, type
- * (1 set, 2 delete), key length (u16), key, and for a set expiry (f64 ms), temp name length (u8), temp name.
- */
+/** @internal The journal (exported for crash-recovery tests): the placements as JSON in a CRC frame. */
 export function encodeJournal(placements: Placement[]): Uint8Array {
-  const ascii = (s: string) => Uint8Array.from(s, (c) => c.charCodeAt(0))
-  const parts: Uint8Array[] = []
-  for (const p of placements) {
-    const head = new Uint8Array(3)
-    head[0] = p.type === 'set' ? 1 : 2
-    new DataView(head.buffer).setUint16(1, p.key.length, true)
-    parts.push(head, ascii(p.key))
-    if (p.type === 'set') {
-      const tail = new Uint8Array(9)
-      new DataView(tail.buffer).setFloat64(0, p.expiresAt, true)
-      tail[8] = p.temp.length
-      parts.push(tail, ascii(p.temp))
-    }
-  }
-  const payload = new Uint8Array(parts.reduce((n, part) => n + part.byteLength, 0))
-  let at = 0
-  for (const part of parts) {
-    payload.set(part, at)
-    at += part.byteLength
-  }
-  return encodeFrame(payload)
+  return encodeFrame(jsonBytes(placements))
 }
 
+/** The placements of a journal; throws when it is torn, damaged or not a list of placements. */
 function decodeJournal(bytes: Uint8Array): Placement[] {
-  const payload = decodeFrame(bytes).payload
-  const view = new DataView(payload.buffer, payload.byteOffset, payload.byteLength)
-  const placements: Placement[] = []
-  let at = 0
-  const take = (n: number) => {
-    if (at + n > payload.byteLength) throw memoryError('CORRUPTED', 'fs driver: journal entry runs past the end')
-    at += n
-    return String.fromCharCode(...payload.subarray(at - n, at))
+  const placements = parseJsonBytes<unknown>(plainPayload(decodeFrame(bytes)))
+  const valid = (p: Partial<Placement & { temp: unknown; expiresAt: unknown }>) =>
+    p.type === 'delete' ||
+    (p.type === 'set' && typeof p.temp === 'string' && /^[0-9a-f]{24}$/.test(p.temp) && typeof p.expiresAt === 'number' && p.expiresAt >= 0)
+  if (!Array.isArray(placements)) throw memoryError('CORRUPTED', 'fs driver: the journal is not a list')
+  for (const p of placements) {
+    checkKey(p?.key)
+    if (!valid(p)) throw memoryError('CORRUPTED', 'fs driver: invalid journal entry')
   }
-  while (at < payload.byteLength) {
-    const type = payload[at]
-    take(3)
-    const key = take(view.getUint16(at - 2, true))
-    checkKey(key)
-    if (type === 2) placements.push({ type: 'delete', key })
-    else if (type === 1) {
-      take(9)
-      const expiresAt = view.getFloat64(at - 9, true)
-      const temp = take(payload[at - 1]!)
-      if (!/^[0-9a-f]{24}$/.test(temp)) throw memoryError('CORRUPTED', 'fs driver: bad temp name in journal')
-      placements.push({ type: 'set', key, temp, expiresAt })
-    } else throw memoryError('CORRUPTED', `fs driver: unknown journal op ${type}`)
-  }
-  return placements
+  return placements as Placement[]
 }

@@ -9,7 +9,7 @@ import type { StoreDriver } from '../../src/store/driver.js'
 import { fsDriver } from '../../src/store/drivers/fs.js'
 import { memoryDriver } from '../../src/store/drivers/memory.js'
 import { expectCode } from '../shared/expect-error.js'
-import { dumpDriver, findBytes, findStrings, type RawDump } from '../shared/raw-scan.js'
+import { dumpDriver, findBytes, findStrings, forgetSubjectScan, type RawDump } from '../shared/raw-scan.js'
 import { dumpDirectory } from './security-raw-fs.js'
 
 const embedder = createTestEmbedder({ dims: 32 })
@@ -125,5 +125,15 @@ describe('forgetSubject input', () => {
     expect(report).toMatchObject({ records: 0, working: 0, historyPurged: 0, auditSeq: 0 })
     expect(await mem.count()).toBe(1)
     await mem.close()
+  })
+})
+
+describe('the shared forgetSubject scan (what the browser and workerd suites call)', () => {
+  it('finds nothing of the subject and still sees the control person', async () => {
+    const raw = memoryDriver()
+    const result = await forgetSubjectScan({ store: keepOpen(raw), dump: () => dumpDriver(raw) })
+    expect(result.hits).toEqual([])
+    expect(result.control.length).toBeGreaterThan(0)
+    expect(result.report).toMatchObject({ records: 3, snapshotRewritten: true })
   })
 })

@@ -170,3 +170,39 @@ export async function encryptedScan(options: EncryptedScanOptions): Promise<Encr
   const dump = await options.dump()
   return { hits: findStrings(dump, SECRET_NEEDLES), bytes: dumpSize(dump), chunks: dump.length, stored: ids.length }
 }
+
+export interface ForgetScanReport {
+  /** Subject strings still found after forgetSubject: must be empty. */
+  hits: RawHit[]
+  /** Other people's content still found: must not be empty (the scan sees plain content). */
+  control: RawHit[]
+  bytes: number
+  /** The report forgetSubject returned. */
+  report: unknown
+}
+
+/**
+ * Store memories of two people through an unencrypted memory on `store`, forget one with
+ * `forgetSubject({ userId })`, close, dump, and search for the subject's words. Without encryption
+ * the other person's words stay visible (`control`), which proves the scan reads the real bytes.
+ */
+export async function forgetSubjectScan(options: Omit<EncryptedScanOptions, 'iterations'>): Promise<ForgetScanReport> {
+  const embedder = options.embedder ?? createTestEmbedder()
+  const mem = await createMemory({ namespace: options.namespace ?? 'forget', store: options.store, embedder, snapshotEvery: 2 })
+  const subject = SECRET_CONTENT
+  const ids: string[] = []
+  for (const content of subject) ids.push(await mem.store(content, { scope: { userId: 'zq7subject' }, metadata: SECRET_METADATA }))
+  await mem.store('Control person enjoys kayaking', { scope: { userId: 'other' }, links: [ids[0]!] })
+  await mem.update(ids[1]!, { content: `${subject[1]} (zq7marigold again)` })
+  await mem.recall('zq7flamingo', { k: 2 })
+  await mem.optimize()
+  const report = await mem.forgetSubject({ userId: 'zq7subject' })
+  await mem.close()
+  const dump = await options.dump()
+  return {
+    hits: findStrings(dump, ['zq7flamingo', 'Wobblestone', 'zq7marigold', 'zq7heron', 'zq7pangolin', 'Zq7Quokkaville']),
+    control: findStrings(dump, ['kayaking']),
+    bytes: dumpSize(dump),
+    report,
+  }
+}

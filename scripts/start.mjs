@@ -11,7 +11,7 @@ import { spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
-import { fileURLToPath } from 'node:url'
+import { fileURLToPath, pathToFileURL } from 'node:url'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
 const args = process.argv.slice(2)
@@ -22,7 +22,7 @@ const option = (name, fallback) => {
 const namespace = option('namespace', 'demo')
 
 /** The HMAC secret lives in .dev.vars (wrangler's local secrets file, never committed). */
-function ensureSecret() {
+export function ensureSecret() {
   const file = `${root}.dev.vars`
   const text = existsSync(file) ? readFileSync(file, 'utf8') : ''
   const found = /^ENGRAM_TOKEN_SECRET\s*=\s*"?([^"\n]+)"?\s*$/m.exec(text)
@@ -32,7 +32,7 @@ function ensureSecret() {
   return secret
 }
 
-function portIsFree(port) {
+export function portIsFree(port) {
   return new Promise((resolve) => {
     const server = createServer()
     server.once('error', () => resolve(false))
@@ -40,7 +40,7 @@ function portIsFree(port) {
   })
 }
 
-function freePort() {
+export function freePort() {
   return new Promise((resolve, reject) => {
     const server = createServer()
     server.once('error', reject)
@@ -51,7 +51,7 @@ function freePort() {
   })
 }
 
-async function waitUntilUp(base, child, timeoutMs) {
+export async function waitUntilUp(base, child, timeoutMs) {
   const deadline = Date.now() + timeoutMs
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`wrangler dev exited with code ${child.exitCode}`)
@@ -93,17 +93,17 @@ const QUERIES = [
   'morning meetings',
 ]
 
-async function seed(base, token) {
+/** Seed the demo namespace through the API when it is empty; resolves to whether it seeded. */
+export async function seedDemo(base, token) {
   const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' }
   const stats = await (await fetch(`${base}/memory/stats`, { headers })).json()
   if (stats.error) throw new Error(`seeding failed: ${stats.error.message}`)
   if (stats.total > 0) return false
   const day = 86_400_000
-  // Spread over two weeks and three tiers so every chart has something to show.
+  // Spread over two weeks and two tiers so every chart has something to show.
   const items = DEMO.map(([content, type, importance, metadata], i) => {
     const item = { content, type, importance, metadata, createdAt: Date.now() - (DEMO.length - i) * day * 0.9 }
-    if (i < 2) item.tier = 'archived'
-    else if (i % 4 === 3) Object.assign(item, { tier: 'short-term', ttlMs: 7 * day })
+    if (i % 4 === 3) Object.assign(item, { tier: 'short-term', ttlMs: 7 * day })
     return item
   })
   const stored = await fetch(`${base}/memory/store`, { method: 'POST', headers, body: JSON.stringify({ items }) })
@@ -116,6 +116,37 @@ async function seed(base, token) {
   return true
 }
 
+/**
+ * Spawn `wrangler dev --local` on 127.0.0.1 (stdout/stderr piped). Options: port, persistTo (state
+ * directory, default .wrangler/state), envFile (secrets, default .dev.vars), vars ({ NAME: value }).
+ */
+export function spawnWranglerDev({ port, persistTo, envFile, vars = {} }) {
+  const wrangler = fileURLToPath(new URL('../node_modules/wrangler/bin/wrangler.js', import.meta.url))
+  const args = [wrangler, 'dev', '--local', '--ip', '127.0.0.1', '--port', String(port), '--show-interactive-dev-session=false']
+  if (persistTo) args.push('--persist-to', persistTo)
+  if (envFile) args.push('--env-file', envFile)
+  for (const [name, value] of Object.entries(vars)) args.push('--var', `${name}:${value}`)
+  return spawn(process.execPath, args, {
+    cwd: root,
+    env: { ...process.env, WRANGLER_SEND_METRICS: 'false', WRANGLER_HIDE_BANNER: 'true' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    // Its own process group, so stopping it also stops the workerd processes it started.
+    detached: true,
+  })
+}
+
+/** Stop a process started by {@link spawnWranglerDev} and its workerd children; resolves when it exited. */
+export function stopWranglerDev(child) {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve()
+  const exited = new Promise((resolve) => child.once('exit', resolve))
+  try {
+    process.kill(-child.pid, 'SIGTERM')
+  } catch {
+    child.kill('SIGTERM')
+  }
+  return exited
+}
+
 async function main() {
   const secret = ensureSecret()
   const { tsImport } = await import('tsx/esm/api')
@@ -125,16 +156,7 @@ async function main() {
   const base = `http://127.0.0.1:${port}`
   console.log(`engram: starting wrangler dev on ${base} (local KV, R2 and Durable Objects in .wrangler/state) ...`)
 
-  const wrangler = fileURLToPath(new URL('../node_modules/wrangler/bin/wrangler.js', import.meta.url))
-  const child = spawn(
-    process.execPath,
-    [wrangler, 'dev', '--local', '--ip', '127.0.0.1', '--port', String(port), '--show-interactive-dev-session=false'],
-    {
-      cwd: root,
-      env: { ...process.env, WRANGLER_SEND_METRICS: 'false', WRANGLER_HIDE_BANNER: 'true' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  )
+  const child = spawnWranglerDev({ port })
   // Hold wrangler's chatter until our two lines are out, so they come first.
   let held = []
   const forward = (stream, out) =>
@@ -149,8 +171,8 @@ async function main() {
     held = null
   }
   const stop = (code) => {
-    if (child.exitCode === null) child.kill('SIGTERM')
     process.exitCode = code
+    stopWranglerDev(child)
   }
   process.on('SIGINT', () => stop(0))
   process.on('SIGTERM', () => stop(0))
@@ -163,7 +185,7 @@ async function main() {
     await waitUntilUp(base, child, 120_000)
     const token = await signToken(secret, { namespace, scopes: ['read', 'write'], ttlSeconds: 30 * 86_400, subject: 'npm-start' })
     const admin = await signToken(secret, { namespace, scopes: ['admin'], ttlSeconds: 600, subject: 'npm-start-seed' })
-    const seeded = await seed(base, admin)
+    const seeded = await seedDemo(base, admin)
     console.log(`Dashboard: ${base}/memory/dashboard`)
     console.log(`Token: ${token}`)
     console.log(`engram: namespace '${namespace}' ${seeded ? 'seeded with demo memories' : 'already has memories'}; try:`)
@@ -178,4 +200,4 @@ async function main() {
   flush()
 }
 
-main()
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) main()

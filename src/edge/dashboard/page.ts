@@ -17,6 +17,7 @@ main { display:grid; grid-template-columns:repeat(2, minmax(0, 1fr)); gap:18px; 
 .card, .panel { background:var(--panel); border:1px solid var(--line); border-radius:10px; }
 .card { padding:12px 14px; }
 .card .v { font-size:24px; font-weight:650; }
+.card .v.text { font-size:14px; font-weight:600; overflow-wrap:anywhere; padding:5px 0 4px; }
 .card .k { color:var(--muted); font-size:12px; text-transform:uppercase; letter-spacing:.6px; }
 .panel { padding:14px 16px; min-height:280px; }
 .panel h2 { margin:0 0 8px; font-size:14px; font-weight:600; }
@@ -141,7 +142,7 @@ const SCRIPT = `
     var host = document.getElementById('cards'); host.innerHTML = '';
     items.forEach(function (it) {
       var c = document.createElement('div'); c.className = 'card';
-      var v = document.createElement('div'); v.className = 'v'; v.textContent = String(it[1]);
+      var v = document.createElement('div'); v.className = typeof it[1] === 'string' && it[1].length > 9 ? 'v text' : 'v'; v.textContent = String(it[1]);
       var k = document.createElement('div'); k.className = 'k'; k.textContent = it[0];
       c.appendChild(v); c.appendChild(k); host.appendChild(c);
     });
@@ -201,7 +202,7 @@ export function dashboardPage({ basePath = '/memory' }: DashboardPageOptions = {
   <section class="cards" id="cards"></section>
   <section class="panel"><h2>Memories per tier over time</h2><div class="sub">cumulative, by creation time and current tier</div><div id="tiers"></div></section>
   <section class="panel"><h2>Memories per type over time</h2><div class="sub">cumulative, by creation time</div><div id="types"></div></section>
-  <section class="panel wide"><h2>Recall latency</h2><div class="sub">latest recalls served by this instance, ms</div><div id="latency"></div></section>
+  <section class="panel wide"><h2>Recall latency</h2><div class="sub">latest recalls served by this instance, ms, as the runtime's clock sees them (a Worker's clock moves only on I/O)</div><div id="latency"></div></section>
   <section class="panel wide"><h2>Top recalled memories</h2><div class="sub">by access count</div><div id="top"></div></section>
 </main>
 <script>${SCRIPT}</script>

@@ -224,6 +224,18 @@ describe('fs driver', () => {
     expect((await d.estimate!()).usage! - empty).toBeGreaterThanOrEqual(100_000)
   })
 
+  it('holds a lock file while open; closing an instance that was taken over keeps the new holder locked', async () => {
+    const dir = await tempDir()
+    const a = fsDriver({ dir })
+    await a.get('k')
+    const b = fsDriver({ dir }) // same process: allowed, takes the lock over
+    await b.get('k')
+    await a.close!()
+    expect(await readdir(dir)).toContain('lock')
+    await b.close!()
+    expect(await readdir(dir)).not.toContain('lock')
+  })
+
   it('rejects calls after close with CLOSED', async () => {
     const d = fsDriver({ dir: await tempDir() })
     await d.set('a', enc.encode('a'))

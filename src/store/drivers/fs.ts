@@ -65,6 +65,8 @@ export function fsDriver({ dir, fsync = true, now = Date.now }: FsDriverOptions)
   const tmpDir = join(dir, 'tmp')
   const journalPath = join(dir, 'journal')
   const lockPath = join(dir, 'lock')
+  /** `pid:random`, so closing one instance never removes the lock another instance took over. */
+  const lockToken = `${process.pid}:${randomBytes(8).toString('hex')}`
   let locked = false
   const knownBuckets = new Set<string>()
   /** Expiry of every TTL key seen: a '!' file's header is read once. */
@@ -240,14 +242,14 @@ export function fsDriver({ dir, fsync = true, now = Date.now }: FsDriverOptions)
     for (let attempt = 0; attempt < 3; attempt++) {
       try {
         const fh = await open(lockPath, 'wx')
-        await fh.writeFile(String(process.pid))
+        await fh.writeFile(lockToken)
         await fh.close()
         locked = true
         return
       } catch (e) {
         if (errno(e) !== 'EEXIST') throw e
       }
-      const pid = Number(await readFile(lockPath, 'utf8').catch(() => ''))
+      const pid = Number((await readFile(lockPath, 'utf8').catch(() => '')).split(':')[0])
       if (pid > 0 && pid !== process.pid && alive(pid)) {
         throw memoryError('CONFLICT', `fs driver: ${dir} is in use by process ${pid}; one process may open a store at a time`)
       }
@@ -441,7 +443,7 @@ export function fsDriver({ dir, fsync = true, now = Date.now }: FsDriverOptions)
       closed = true
       await chain
       await ready.catch(() => {})
-      if (locked) await unlinkQuiet(lockPath).catch(() => {})
+      if (locked && (await readFile(lockPath, 'utf8').catch(() => '')) === lockToken) await unlinkQuiet(lockPath).catch(() => {})
     },
   }
 }

@@ -16,5 +16,5 @@ cd "$root"
   -mexec-model=reactor -fuse-ld=lld \
   -Wl,--strip-all -Wl,--gc-sections -Wl,--no-entry -Wl,-z,stack-size=1048576 \
   -Wl,--initial-memory=4194304 -Wl,--max-memory=4294967296 \
-  -o "$out" wasm/src/engram-usearch.cpp -lwasi-emulated-mman
+  -o "$out" wasm/src/engram-usearch.cpp
 echo "build-wasm: wrote $out ($(wc -c <"$out") bytes)"

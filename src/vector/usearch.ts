@@ -46,8 +46,8 @@ interface Exports {
   eg_contains(key: number): number
   eg_search(query: number, k: number, allow: number, allowCount: number, outKeys: number, outDist: number): number
   eg_serialized_length(): number
-  eg_save(out: number, length: number): number
-  eg_load(bytes: number, length: number, unit: number): number
+  eg_save(): number
+  eg_load(unit: number): number
   eg_export_keys(out: number): number
 }
 
@@ -66,7 +66,7 @@ const STATUS: Record<number, string> = {
   [-6]: 'not a usearch index',
 }
 /** Largest batch of vectors copied into wasm memory per call, in bytes. */
-const BATCH_BYTES = 16 << 20
+const BATCH_BYTES = 1 << 20
 
 let defaultModule: Promise<WebAssembly.Module> | undefined
 
@@ -108,15 +108,38 @@ async function fetchModule(urls: URL[]): Promise<WebAssembly.Module> {
   throw memoryError('UNSUPPORTED', `Could not load usearch.wasm (pass options.wasm): ${failures.join('; ')}`)
 }
 
+/** Where serialization streams to or from: a chunk of linear memory to fill or to copy out; true if done. */
+interface Stream {
+  write?: ((chunk: Uint8Array) => boolean) | undefined
+  read?: ((into: Uint8Array) => boolean) | undefined
+}
+
+interface Instance {
+  wasm: Exports
+  stream: Stream
+}
+
 /** A fresh instance; synchronous, so an index can switch to HNSW in the middle of an add. */
-function instantiate(module: WebAssembly.Module): Exports {
+function instantiate(module: WebAssembly.Module): Instance {
+  const stream: Stream = {}
+  let memory: WebAssembly.Memory | undefined
+  const view = (at: number, length: number) => new Uint8Array(memory!.buffer, at, length)
+  const imports: Record<string, Record<string, (...args: number[]) => number>> = {
+    engram: {
+      write: (at, length) => (stream.write?.(view(at!, length!)) ? 1 : 0),
+      read: (at, length) => (stream.read?.(view(at!, length!)) ? 1 : 0),
+    },
+  }
   // The few WASI calls libc links (file I/O that engram never reaches) answer ENOSYS.
-  const wasi: Record<string, () => number> = {}
-  for (const imp of WebAssembly.Module.imports(module)) wasi[imp.name] = () => 52
-  const instance = new WebAssembly.Instance(module, { wasi_snapshot_preview1: wasi })
-  const exports = instance.exports as unknown as Exports
-  exports._initialize()
-  return exports
+  for (const { module: name, name: field } of WebAssembly.Module.imports(module)) {
+    if (name === 'engram') continue
+    imports[name] ??= {}
+    imports[name][field] = () => 52
+  }
+  const wasm = new WebAssembly.Instance(module, imports).exports as unknown as Exports
+  memory = wasm.memory
+  wasm._initialize()
+  return { wasm, stream }
 }
 
 /**
@@ -132,12 +155,14 @@ export class UsearchIndex implements VectorIndex {
   readonly metric: Metric
   readonly quantization: Quantization
   #wasm: Exports | undefined
+  readonly #stream: Stream
   readonly #keyOf = new Map<string, number>()
   readonly #idOf = new Map<number, string>()
   #nextKey = 0
 
-  private constructor(wasm: Exports) {
+  private constructor({ wasm, stream }: Instance) {
     this.#wasm = wasm
+    this.#stream = stream
     this.dims = wasm.eg_dims()
     this.metric = METRICS[wasm.eg_metric()] ?? 'l2'
     this.quantization = SCALARS[wasm.eg_scalar()] ?? 'f32'
@@ -163,10 +188,11 @@ export class UsearchIndex implements VectorIndex {
       if (!Number.isInteger(value) || value < min || value > 4096)
         throw memoryError('VALIDATION', `${name} must be an integer in ${min}..4096`)
     }
-    const wasm = instantiate(module)
+    const instance = instantiate(module)
+    const { wasm } = instance
     const status = wasm.eg_create(dims, METRICS.indexOf(metric), SCALARS.indexOf(quantization), connectivity, expansionAdd, expansionSearch)
     if (status !== 0) throw failure(wasm, status, 'Could not create the index')
-    return new UsearchIndex(wasm)
+    return new UsearchIndex(instance)
   }
 
   /**
@@ -211,14 +237,27 @@ export class UsearchIndex implements VectorIndex {
       if (!Array.isArray(ids) || ids.length !== count || !ids.every((id) => typeof id === 'string')) throw corrupt('bad id table')
       body = bytes.subarray(bytes.byteLength - bodyLength)
     }
-    const wasm = instantiate(module)
-    const at = wasm.eg_scratch(body.byteLength)
-    if (at === 0) throw memoryError('VECTOR_INDEX', 'Out of memory loading the index')
-    new Uint8Array(wasm.memory.buffer, at, body.byteLength).set(body)
-    const status = wasm.eg_load(at, body.byteLength, unit ? 1 : 0)
+    const instance = instantiate(module)
+    const { wasm } = instance
+    let offset = 0
+    instance.stream.read = (into) => {
+      if (offset + into.byteLength > body.byteLength) return false
+      into.set(body.subarray(offset, offset + into.byteLength))
+      offset += into.byteLength
+      return true
+    }
+    let status: number
+    try {
+      status = wasm.eg_load(unit ? 1 : 0)
+    } catch (e) {
+      throw memoryError('CORRUPTED', 'usearch index bytes are not valid: loading them crashed', { cause: e })
+    } finally {
+      instance.stream.read = undefined
+    }
     if (status === -6) throw corrupt(readError(wasm) || 'usearch rejected the bytes')
     if (status !== 0) throw failure(wasm, status, 'Could not load the index')
-    const index = new UsearchIndex(wasm)
+    if (offset !== body.byteLength) throw corrupt('trailing bytes')
+    const index = new UsearchIndex(instance)
     if (expansionSearch !== undefined) index.setExpansionSearch(expansionSearch)
     const size = wasm.eg_size()
     if (!keys) {
@@ -357,12 +396,21 @@ export class UsearchIndex implements VectorIndex {
   /** The index alone in usearch's file format, as the native addon's `save()` writes it; keys, not ids. */
   usearchBytes(): Uint8Array {
     const wasm = this.#live()
-    const length = wasm.eg_serialized_length()
-    const at = wasm.eg_scratch(length)
-    if (at === 0) throw memoryError('VECTOR_INDEX', 'Out of memory serializing the index')
-    const status = this.#call(() => wasm.eg_save(at, length))
-    if (status !== 0) throw failure(wasm, status, 'Could not serialize the index')
-    return new Uint8Array(wasm.memory.buffer, at, length).slice()
+    const out = new Uint8Array(wasm.eg_serialized_length())
+    let offset = 0
+    this.#stream.write = (chunk) => {
+      if (offset + chunk.byteLength > out.byteLength) return false
+      out.set(chunk, offset)
+      offset += chunk.byteLength
+      return true
+    }
+    try {
+      const status = this.#call(() => wasm.eg_save())
+      if (status !== 0 || offset !== out.byteLength) throw failure(wasm, status, 'Could not serialize the index')
+    } finally {
+      this.#stream.write = undefined
+    }
+    return out
   }
 
   /** Header, keys (f64), ids (JSON), then the usearch file. Read back with {@link UsearchIndex.load}. */

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import usearch from 'usearch'
+import usearch, { type ScalarKind } from 'usearch'
 import { describe, expect, it } from 'vitest'
 import { clusteredVectors } from '../../bench/lib/vector-data.js'
 import { createVectorIndex } from '../../src/vector/create.js'
@@ -67,7 +67,7 @@ describe('usearch file format shared with the native addon', () => {
         const native = new usearch.Index({
           dimensions: dims,
           metric: usearch.MetricKind.Cos,
-          quantization: quantization as usearch.ScalarKind,
+          quantization: quantization as ScalarKind,
           connectivity: 0,
           expansion_add: 0,
           expansion_search: 0,
@@ -75,19 +75,25 @@ describe('usearch file format shared with the native addon', () => {
         })
         native.load(join(dir, 'ours.usearch'))
         expect(native.size()).toBe(1_000)
+        // The addon casts i8 queries its own coarser way (127 / norm, truncated), so for i8 the answers
+        // agree closely rather than exactly.
+        let agree = 0
         for (const q of queries) {
           const theirs = native.search(q, 5, 1)
           const mine = ours.search(q, 5)
-          expect(Array.from(theirs.keys, String)).toEqual(mine.map((h) => h.id))
+          const theirIds = Array.from(theirs.keys, String)
+          if (quantization === 'f32') expect(theirIds).toEqual(mine.map((h) => h.id))
+          agree += mine.filter((h) => theirIds.includes(h.id)).length
           Array.from(theirs.distances).forEach((d, i) => {
-            expect(d).toBeCloseTo(mine[i]!.distance, 2)
+            expect(d).toBeCloseTo(mine[i]!.distance, quantization === 'f32' ? 3 : 1)
           })
         }
+        expect(agree / (queries.length * 5)).toBeGreaterThanOrEqual(0.9)
 
         const built = new usearch.Index({
           dimensions: dims,
           metric: usearch.MetricKind.Cos,
-          quantization: quantization as usearch.ScalarKind,
+          quantization: quantization as ScalarKind,
           multi: false,
           connectivity: 16,
           expansion_add: 128,
@@ -104,10 +110,14 @@ describe('usearch file format shared with the native addon', () => {
         const loaded = await UsearchIndex.load(new Uint8Array(readFileSync(join(dir, 'native.usearch'))), { expansionSearch: 256 })
         expect(loaded.size).toBe(1_000)
         expect(loaded.quantization).toBe(quantization)
+        let same = 0
         for (const q of queries) {
-          const theirs = built.search(q, 5, 1)
-          expect(loaded.search(q, 5).map((h) => h.id)).toEqual(Array.from(theirs.keys, String))
+          const theirIds = Array.from(built.search(q, 5, 1).keys, String)
+          const mine = loaded.search(q, 5).map((h) => h.id)
+          if (quantization === 'f32') expect(mine).toEqual(theirIds)
+          same += mine.filter((id) => theirIds.includes(id)).length
         }
+        expect(same / (queries.length * 5)).toBeGreaterThanOrEqual(0.9)
       } finally {
         rmSync(dir, { recursive: true, force: true })
       }

@@ -24,6 +24,23 @@ using namespace unum::usearch;
 using index_t = index_dense_gt<std::uint64_t, std::uint32_t>;
 using metric_t = index_t::metric_t;
 
+// usearch's page allocator asks mmap for big "uninitialized" arenas (doubling in size). wasi-libc's
+// emulated mmap zero-fills them, which makes every reserved byte resident; these hand out malloc'd
+// memory untouched, so only what usearch writes costs real memory.
+extern "C" void* mmap(void*, std::size_t length, int, int, int, off_t) {
+    void* p = std::aligned_alloc(4096, (length + 4095) / 4096 * 4096);
+    return p ? p : reinterpret_cast<void*>(-1);
+}
+extern "C" int munmap(void* p, std::size_t) {
+    std::free(p);
+    return 0;
+}
+
+// Streaming serialization through the host: write(ptr, len) and read(ptr, len) copy a chunk out of or
+// into linear memory and return 1 on success, so no whole copy of the index sits in wasm memory.
+extern "C" __attribute__((import_module("engram"), import_name("write"))) int host_write(void const*, std::size_t);
+extern "C" __attribute__((import_module("engram"), import_name("read"))) int host_read(void*, std::size_t);
+
 namespace {
 
 enum status_t : int {
@@ -38,7 +55,13 @@ enum status_t : int {
 
 index_t g_index;
 bool g_ready = false;
-bool g_normalize = false; // unit-length storage for f32/f16 cosine
+// How vectors are prepared before usearch sees them.
+enum class input_t {
+    as_is,     // l2, ip on floats, l2 on i8 (usearch's own cast)
+    unit_f32,  // cosine on f32/f16: stored at unit length
+    scaled_i8, // cosine/ip on i8: our rounding cast using the full int8 range
+};
+input_t g_input = input_t::as_is;
 std::size_t g_dims = 0;
 char const* g_error = "";
 
@@ -46,6 +69,7 @@ unsigned char* g_scratch = nullptr;
 std::size_t g_scratch_size = 0;
 float* g_unit = nullptr;              // one normalized vector
 unsigned char* g_stored_query = nullptr; // one query in the stored scalar type
+std::int8_t* g_i8 = nullptr;             // one vector after our i8 cast
 
 // ---- distance kernels (array, array, dims) ----
 
@@ -185,15 +209,42 @@ metric_t make_metric(std::size_t dims, metric_kind_t kind, scalar_kind_t scalar)
     return metric_t::builtin(dims, kind, scalar);
 }
 
-// Copies a vector to unit length for cosine indexes (zero stays zero).
-float const* prepared(float const* vector) {
-    if (!g_normalize)
-        return vector;
-    float norm = std::sqrt(dot_f32(vector, vector, g_dims));
-    float inv = norm > 0 ? 1.f / norm : 0.f;
-    for (std::size_t i = 0; i != g_dims; ++i)
-        g_unit[i] = vector[i] * inv;
-    return g_unit;
+// A vector as handed to usearch: f32 or i8, after the preparation g_input asks for.
+struct typed_t {
+    scalar_kind_t kind;
+    void const* data;
+};
+
+// usearch's f32 -> i8 cast scales by 127 / norm and truncates, so a 384-d unit vector's entries (about
+// +-0.05) use only a few of the 255 levels. Cosine does not depend on scale, so we scale by 127 / max|x|
+// and round: several times finer steps, same distances in the native addon (it computes full cosine too).
+typed_t prepared(float const* vector) {
+    switch (g_input) {
+    case input_t::unit_f32: {
+        float norm = std::sqrt(dot_f32(vector, vector, g_dims));
+        float inv = norm > 0 ? 1.f / norm : 0.f;
+        for (std::size_t i = 0; i != g_dims; ++i)
+            g_unit[i] = vector[i] * inv;
+        return {scalar_kind_t::f32_k, g_unit};
+    }
+    case input_t::scaled_i8: {
+        float top = 0;
+        for (std::size_t i = 0; i != g_dims; ++i)
+            top = std::max(top, std::fabs(vector[i]));
+        float scale = top > 0 ? 127.f / top : 0.f;
+        for (std::size_t i = 0; i != g_dims; ++i)
+            g_i8[i] = static_cast<std::int8_t>(std::clamp(std::nearbyint(vector[i] * scale), -127.f, 127.f));
+        return {scalar_kind_t::i8_k, g_i8};
+    }
+    default: return {scalar_kind_t::f32_k, vector};
+    }
+}
+
+// Calls fn with the prepared vector as the pointer type usearch overloads on.
+template <typename fn_at> auto with_typed(typed_t v, fn_at&& fn) {
+    if (v.kind == scalar_kind_t::i8_k)
+        return fn(static_cast<i8_t const*>(v.data));
+    return fn(static_cast<f32_t const*>(v.data));
 }
 
 std::uint64_t to_key(double key) { return static_cast<std::uint64_t>(key); }
@@ -204,8 +255,10 @@ struct exact_distance_t {
     scalar_kind_t scalar;
     void const* query;
 
-    exact_distance_t(float const* q) : scalar(g_index.metric().scalar_kind()), query(q) {
-        byte_t const* input = reinterpret_cast<byte_t const*>(q);
+    exact_distance_t(typed_t q) : scalar(g_index.metric().scalar_kind()), query(q.data) {
+        if (q.kind == scalar)
+            return;
+        byte_t const* input = reinterpret_cast<byte_t const*>(q.data);
         byte_t* output = reinterpret_cast<byte_t*>(g_stored_query);
         if (casts_punned_t::make(scalar).from.f32(input, g_dims, output))
             query = g_stored_query;
@@ -243,12 +296,17 @@ int configure_after_load(bool unit) {
     metric_t metric = foreign_cos ? metric_t::builtin(g_dims, kind, scalar) : make_metric(g_dims, kind, scalar);
     if (!g_index.try_change_metric(metric))
         return out_of_memory_k;
-    g_normalize = kind == metric_kind_t::cos_k && scalar != scalar_kind_t::i8_k;
+    if (scalar == scalar_kind_t::i8_k)
+        g_input = kind == metric_kind_t::l2sq_k ? input_t::as_is : input_t::scaled_i8;
+    else
+        g_input = kind == metric_kind_t::cos_k ? input_t::unit_f32 : input_t::as_is;
     std::free(g_unit);
     std::free(g_stored_query);
-    g_unit = static_cast<float*>(std::malloc(g_dims * sizeof(float)));
-    g_stored_query = static_cast<unsigned char*>(std::malloc(g_dims * sizeof(float)));
-    if (!g_unit || !g_stored_query)
+    std::free(g_i8);
+    g_unit = static_cast<float*>(std::aligned_alloc(16, g_dims * sizeof(float) + 16));
+    g_stored_query = static_cast<unsigned char*>(std::aligned_alloc(16, g_dims * sizeof(float) + 16));
+    g_i8 = static_cast<std::int8_t*>(std::aligned_alloc(16, g_dims + 16));
+    if (!g_unit || !g_stored_query || !g_i8)
         return out_of_memory_k;
     g_ready = true;
     return ok_k;
@@ -334,7 +392,9 @@ EXPORT(eg_add_many) int eg_add_many(int count, double const* keys, float const* 
     if (!ensure_capacity(g_index.size() + std::size_t(count)))
         return out_of_memory_k;
     for (int i = 0; i != count; ++i) {
-        index_t::add_result_t added = g_index.add(to_key(keys[i]), prepared(vectors + std::size_t(i) * g_dims));
+        std::uint64_t key = to_key(keys[i]);
+        index_t::add_result_t added =
+            with_typed(prepared(vectors + std::size_t(i) * g_dims), [&](auto v) { return g_index.add(key, v); });
         if (!added) {
             g_error = added.error.release();
             return usearch_failed_k;
@@ -366,10 +426,10 @@ int eg_search(float const* query, int k, double const* allow, int allow_count, d
         return not_created_k;
     if (k < 1 || allow_count < -1)
         return bad_arguments_k;
-    float const* q = prepared(query);
+    typed_t q = prepared(query);
     std::size_t wanted = std::size_t(k);
     if (allow_count < 0) {
-        index_t::search_result_t found = g_index.search(q, wanted);
+        index_t::search_result_t found = with_typed(q, [&](auto v) { return g_index.search(v, wanted); });
         if (!found) {
             g_error = found.error.release();
             return usearch_failed_k;
@@ -413,7 +473,8 @@ int eg_search(float const* query, int k, double const* allow, int allow_count, d
     auto is_allowed = [allow, allow_count](std::uint64_t key) noexcept {
         return std::binary_search(allow, allow + allow_count, double(key));
     };
-    index_t::search_result_t found = g_index.filtered_search(q, wanted, is_allowed);
+    index_t::search_result_t found =
+        with_typed(q, [&](auto v) { return g_index.filtered_search(v, wanted, is_allowed); });
     if (!found) {
         g_error = found.error.release();
         return usearch_failed_k;
@@ -429,43 +490,30 @@ int eg_search(float const* query, int k, double const* allow, int allow_count, d
 /// Bytes needed by eg_save.
 EXPORT(eg_serialized_length) double eg_serialized_length() { return g_ready ? double(g_index.serialized_length()) : 0; }
 
-/// Writes the index in usearch's own file format (what the native addon's save() writes).
-EXPORT(eg_save) int eg_save(unsigned char* out, std::size_t length) {
+/// Streams the index in usearch's own file format (what the native addon's save() writes) to the host.
+EXPORT(eg_save) int eg_save() {
     if (!g_ready)
         return not_created_k;
-    std::size_t written = 0;
-    serialization_result_t saved = g_index.save_to_stream([&](void const* data, std::size_t n) {
-        if (written + n > length)
-            return false;
-        std::memcpy(out + written, data, n);
-        written += n;
-        return true;
-    });
+    serialization_result_t saved =
+        g_index.save_to_stream([](void const* data, std::size_t n) { return host_write(data, n) == 1; });
     if (!saved) {
         g_error = saved.error.release();
         return usearch_failed_k;
     }
-    return written == length ? ok_k : bad_arguments_k;
+    return ok_k;
 }
 
-/// Replaces this instance's index with one read from usearch's file format; `unit` as in configure_after_load.
-EXPORT(eg_load) int eg_load(unsigned char const* in, std::size_t length, int unit) {
+/// Replaces this instance's index with one streamed from the host in usearch's file format; `unit` as
+/// in configure_after_load.
+EXPORT(eg_load) int eg_load(int unit) {
     g_ready = false;
-    std::size_t read = 0;
     index_t loaded;
-    serialization_result_t result = loaded.load_from_stream([&](void* data, std::size_t n) {
-        if (read + n > length)
-            return false;
-        std::memcpy(data, in + read, n);
-        read += n;
-        return true;
-    });
+    serialization_result_t result =
+        loaded.load_from_stream([](void* data, std::size_t n) { return host_read(data, n) == 1; });
     if (!result) {
         g_error = result.error.release();
         return bad_bytes_k;
     }
-    if (read != length)
-        return bad_bytes_k;
     g_index = std::move(loaded);
     return configure_after_load(unit != 0);
 }

@@ -1,6 +1,6 @@
 /**
  * Analytics: `recent()` and `report()`. A report groups the live memories by type — how many exist, how
- * many were created in [from, to), their mean importance, accesses, tiers and superseded count — next to
+ * many were created in [from, to] (both inclusive), their mean importance, accesses, tiers and superseded count — next to
  * the retrieval statistics (recall count, mean top score, mean latency) and the health report.
  */
 import { memoryError } from './errors.js'
@@ -74,7 +74,7 @@ export function buildReport(
   let total = 0
   for (const r of records) {
     if (r.expiresAt !== undefined && r.expiresAt <= now) continue
-    if (r.createdAt >= to) continue
+    if (r.createdAt > to) continue
     const t = byType[r.type]
     total++
     t.count++

@@ -10,8 +10,8 @@
  *
  * Tokens: counted by the embedder's own tokenizer when it exposes `countTokens(text)`, or by the
  * `countTokens` option; otherwise by {@link approximateTokens}, a documented local approximation that
- * over-counts English text relative to SentencePiece/WordPiece vocabularies (so a budget it accepts is
- * within budget for them too in practice).
+ * over-counts English text relative to SentencePiece/WordPiece vocabularies by ~1.4–1.6× on average (so
+ * a budget it accepts is within budget for them too in practice, at the price of some unused room).
  */
 import { memoryError } from './errors.js'
 import type { MemoryHost } from './host.js'
@@ -19,15 +19,16 @@ import { checkScope } from './record.js'
 import type { ContextItem, ContextOptions, ContextResult, MemoryRecord } from './types.js'
 
 /**
- * Local approximation: every run of letters/digits costs ceil(length / 4) tokens (at least 1), every
- * other non-space character 1 token. Subword tokenizers give most common English words one token and
- * split rare ones into pieces of ~3–5 characters, so this errs on the high side.
+ * Local approximation: 1 token per text, plus ceil(length / 3) per run of letters/digits, plus 1 per
+ * other non-space character. Measured on the 5,885 LoCoMo turns ("Speaker: text"): it counts on average
+ * 1.44× the USE-lite SentencePiece tokens and 1.59× the MiniLM WordPiece tokens, and fewer than
+ * SentencePiece for 7 turns (never fewer than WordPiece); long rare words are where it can fall short.
  */
 export function approximateTokens(text: string): number {
-  let tokens = 0
+  let tokens = text.trim().length > 0 ? 1 : 0
   for (const m of text.matchAll(/[\p{L}\p{N}]+|[^\s\p{L}\p{N}]/gu)) {
     const s = m[0]
-    tokens += /[\p{L}\p{N}]/u.test(s[0]!) ? Math.max(1, Math.ceil(s.length / 4)) : 1
+    tokens += /[\p{L}\p{N}]/u.test(s[0]!) ? Math.ceil(s.length / 3) : 1
   }
   return tokens
 }
@@ -94,7 +95,10 @@ export async function buildContext(host: MemoryHost, options: ContextOptions = {
   const taken = new Set([...turns, ...summaries].map((r) => r.id))
   const memories: MemoryRecord[] = []
   if (query !== undefined && memoryCount > 0) {
-    const recallScope = scope.userId ? { userId: scope.userId } : undefined
+    // Memories of the same user (inferred from the conversation when not given), never other users'.
+    const users = new Set(turns.map((t) => t.scope.userId))
+    const userId = scope.userId ?? (users.size === 1 ? [...users][0] : undefined)
+    const recallScope = userId ? { userId } : undefined
     const hits = await host.recall(query, {
       k: Math.min(1000, memoryCount + taken.size),
       peek: true,

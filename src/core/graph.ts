@@ -1,6 +1,6 @@
 /**
  * The memory graph: memories are nodes, edges come from shared entities (extracted at write time, see
- * entities.ts), explicit `links`, summary/merge `sourceIds` (both directions) and supersession.
+ * entities.ts), explicit `links` and summary/merge `sourceIds` (both directions), and supersession.
  * An entity carried by more than `MAX_FANOUT` memories is too common to relate anything and is skipped.
  * Built on demand from the records (no second index to keep consistent).
  */
@@ -29,6 +29,7 @@ export async function fillEntities(records: MemoryRecord[], extract: EntityExtra
 export class MemoryGraph {
   readonly #byEntity = new Map<string, MemoryRecord[]>()
   readonly #bySource = new Map<string, MemoryRecord[]>()
+  readonly #byLink = new Map<string, MemoryRecord[]>()
   readonly #byId = new Map<string, MemoryRecord>()
 
   constructor(records: Iterable<MemoryRecord>) {
@@ -36,6 +37,7 @@ export class MemoryGraph {
       this.#byId.set(r.id, r)
       for (const e of r.entities) push(this.#byEntity, e, r)
       for (const s of r.sourceIds) push(this.#bySource, s, r)
+      for (const l of r.links) push(this.#byLink, l, r)
     }
   }
 
@@ -55,6 +57,7 @@ export class MemoryGraph {
       for (const other of shared) add(other.id, e)
     }
     for (const id of r.links) add(id, 'link')
+    for (const other of this.#byLink.get(r.id) ?? []) add(other.id, 'link')
     for (const id of r.sourceIds) add(id, 'source')
     for (const other of this.#bySource.get(r.id) ?? []) add(other.id, 'summary')
     if (r.supersededBy) add(r.supersededBy, 'supersededBy')

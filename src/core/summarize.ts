@@ -5,8 +5,8 @@
  * Extractive step (deterministic, local): split the sources into sentences, embed them, then pick by
  * maximal marginal relevance — λ·cos(sentence, centroid) − (1−λ)·max cos(sentence, already picked) —
  * dropping every sentence whose cosine to a picked one reaches `policy.summary.redundancy` (it repeats
- * a fact already kept) or whose normalized text was already picked. Picking stops when nothing is left
- * or the next sentence would pass `maxChars`; the picked sentences are written in source order. So, below
+ * a fact already kept) or whose normalized text was already picked. A sentence that would pass
+ * `maxChars` is skipped (a shorter one may still fit); the picked sentences are written in source order. So, below
  * the length cap, every non-redundant sentence — every distinct fact — of the sources is kept.
  * Hierarchical: more than `policy.summary.fanIn` sources are summarized in chronological chunks first
  * (level-1 summaries, stored), and the result summarizes those. A `summarizer` callback (option or
@@ -53,10 +53,7 @@ export function selectSentences(sentences: string[], vectors: Float32Array[], op
     const key = dedupKey(sentences[best]!)
     if (seenText.has(key) || (picked.length > 0 && maxSim[best]! >= options.redundancy)) continue
     const length = sentences[best]!.length + (picked.length ? 1 : 0)
-    if (chars + length > options.maxChars) {
-      if (picked.length === 0) continue
-      break
-    }
+    if (chars + length > options.maxChars) continue
     chars += length
     picked.push(best)
     seenText.add(key)

@@ -1,6 +1,6 @@
 import { afterEach } from 'vitest'
 import { createMemory, type EngramMemory } from '../../src/core/memory.js'
-import type { CreateMemoryOptions, MemoryEvent } from '../../src/core/types.js'
+import type { CreateMemoryOptions, MemoryEvent, MemoryRecord } from '../../src/core/types.js'
 import { createTestEmbedder } from '../../src/embed/hashing.js'
 import { memoryDriver } from '../../src/store/drivers/memory.js'
 
@@ -39,4 +39,28 @@ export function recordEvents(mem: EngramMemory): MemoryEvent[] {
   const events: MemoryEvent[] = []
   mem.on('*', (e) => events.push(e))
   return events
+}
+
+/** A complete record for pure-function tests; override what matters. */
+export function fakeRecord(partial: Partial<MemoryRecord> & { id: string }): MemoryRecord {
+  return {
+    content: partial.id,
+    type: 'episodic',
+    tier: 'long-term',
+    importance: 0.5,
+    createdAt: 0,
+    updatedAt: 0,
+    lastAccessedAt: 0,
+    accessCount: 0,
+    metadata: {},
+    scope: {},
+    entities: [],
+    links: [],
+    sourceIds: [],
+    version: 1,
+    contentHash: '',
+    embeddingModel: '',
+    dims: 0,
+    ...partial,
+  }
 }

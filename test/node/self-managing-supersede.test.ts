@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { extractFact, planSupersession } from '../../src/core/supersede.js'
 import { memoryDriver } from '../../src/store/drivers/memory.js'
-import { clock, DAY, open, recordEvents } from './self-helpers.js'
+import { clock, DAY, fakeRecord, open, recordEvents } from './self-helpers.js'
 
 describe('supersession heuristic', () => {
   it('extracts subject, attribute and value from the documented shapes only', () => {
@@ -76,22 +76,7 @@ describe('supersession through the memory', () => {
   })
 
   it('within one batch the newer statement wins', () => {
-    const base = { type: 'preference', tier: 'long-term', importance: 0.5, updatedAt: 0, lastAccessedAt: 0, accessCount: 0 } as const
-    const make = (id: string, content: string, createdAt: number) => ({
-      ...base,
-      id,
-      content,
-      createdAt,
-      metadata: {},
-      scope: {},
-      entities: [],
-      links: [],
-      sourceIds: [],
-      version: 1,
-      contentHash: '',
-      embeddingModel: '',
-      dims: 0,
-    })
+    const make = (id: string, content: string, createdAt: number) => fakeRecord({ id, content, createdAt, type: 'preference' })
     const plan = planSupersession([make('b', 'My age is 31', 2), make('a', 'My age is 30', 1)], [], 3)
     expect(plan).toEqual([{ oldId: 'a', newId: 'b', at: 2 }])
   })

@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process'
+import { execFileSync, spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -207,6 +207,34 @@ describe('fs driver', () => {
     await rm(join(dir, 'keys', '_blocked'))
     await d.transaction!(ops)
     expect((await d.list('')).keys).toEqual(['blocked/1', 'ok/1'])
+  })
+
+  it('a full disk (ENOSPC) rejects with QUOTA_EXCEEDED and changes nothing', async (ctx) => {
+    // Needs a tiny filesystem: a 512 KiB tmpfs, which only root on Linux can mount; skipped elsewhere.
+    const mountPoint = await tempDir()
+    try {
+      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=512k', 'tmpfs', mountPoint], { stdio: 'ignore' })
+    } catch {
+      ctx.skip()
+    }
+    try {
+      const d = fsDriver({ dir: join(mountPoint, 'store') })
+      await d.set('keep/1', enc.encode('kept'))
+      const ops: DriverOp[] = [
+        { type: 'set', key: 'a/1', value: new Uint8Array(200_000) },
+        { type: 'set', key: 'a/2', value: new Uint8Array(400_000) },
+        { type: 'delete', key: 'keep/1' },
+      ]
+      await expect(d.transaction!(ops)).rejects.toMatchObject({ code: 'QUOTA_EXCEEDED' })
+      await expect(d.set('big/1', new Uint8Array(600_000))).rejects.toMatchObject({ code: 'QUOTA_EXCEEDED' })
+      expect((await d.list('')).keys).toEqual(['keep/1'])
+      expect(await readdir(join(mountPoint, 'store', 'tmp'))).toEqual([])
+      await d.set('small/1', enc.encode('still works'))
+      expect((await d.list('')).keys).toEqual(['keep/1', 'small/1'])
+      await d.close!()
+    } finally {
+      execFileSync('umount', [mountPoint])
+    }
   })
 
   it('reports a damaged key file as CORRUPTED', async () => {

@@ -250,8 +250,9 @@ export function convertUseLite(dir) {
     if (byName.get(p.name) !== p) throw new Error('convert-use-lite: duplicate placeholder')
   }
 
+  const simplified = simplify(nodes, initializers, 'embeddings')
   // Constants read only as attributes (axes, perms, slice bounds) are not tensors of the ONNX graph.
-  const used = new Set(nodes.flatMap((n) => n.inputs))
+  const used = new Set(simplified.flatMap((n) => n.inputs))
   return {
     producer: 'engram convert-use-lite',
     producerVersion: '1',
@@ -259,7 +260,7 @@ export function convertUseLite(dir) {
     opset: 18,
     graph: {
       name: 'use-lite',
-      nodes,
+      nodes: simplified,
       initializers: [...initializers.values()].filter((t) => used.has(t.name)),
       inputs: [
         { name: 'indices', elemType: DataType.INT64, shape: ['tokens', 2] },
@@ -268,6 +269,97 @@ export function convertUseLite(dir) {
       outputs: [{ name: 'embeddings', elemType: DataType.FLOAT, shape: ['batch', 512] }],
     },
   }
+}
+
+/**
+ * Removes the shape bookkeeping TF left around reshapes, which costs a kernel call each on every run
+ * (onnxruntime-web pays a few microseconds per node): a Tensordot's flatten/unflatten around a MatMul
+ * (ONNX MatMul broadcasts over leading axes), a reshape whose target is assembled from the input's own
+ * dimensions and constants (becomes a constant target with 0 = "copy this dimension"), and the flatten
+ * around a last-axis Softmax. Then drops every node the output no longer needs.
+ */
+function simplify(nodes, initializers, output) {
+  const producer = new Map()
+  for (const n of nodes) for (const o of n.outputs) producer.set(o, n)
+  const consumers = new Map()
+  for (const n of nodes) for (const i of n.inputs) consumers.set(i, [...(consumers.get(i) ?? []), n])
+  const only = (tensor) => (consumers.get(tensor)?.length === 1 ? consumers.get(tensor)[0] : null)
+  const constInts = (name) => {
+    const t = initializers.get(name)
+    return t && t.dataType === DataType.INT64 ? Array.from(t.data, Number) : null
+  }
+
+  for (const m of nodes) {
+    if (m.op !== 'MatMul') continue
+    const before = producer.get(m.inputs[0])
+    const after = only(m.outputs[0])
+    if (
+      before?.op === 'Reshape' &&
+      before.outputs[0].endsWith('/Tensordot/Reshape') &&
+      after?.op === 'Reshape' &&
+      after.outputs[0].endsWith('/Tensordot')
+    ) {
+      m.inputs = [before.inputs[0], m.inputs[1]]
+      m.outputs = [after.outputs[0]]
+      after.op = 'Dead'
+    }
+  }
+
+  // The value of a shape element when it is "dimension j of tensor x", as TF computes it: Squeeze(Slice(Shape(x), [j], [j+1])).
+  const dimOf = (tensor) => {
+    const squeeze = producer.get(tensor)
+    const slice = squeeze?.op === 'Squeeze' ? producer.get(squeeze.inputs[0]) : null
+    const shape = slice?.op === 'Slice' ? producer.get(slice.inputs[0]) : null
+    if (shape?.op !== 'Shape') return null
+    const [start] = constInts(slice.inputs[1]) ?? []
+    const [end] = constInts(slice.inputs[2]) ?? []
+    return start !== undefined && end === start + 1 ? { of: shape.inputs[0], dim: start } : null
+  }
+  for (const r of nodes) {
+    if (r.op !== 'Reshape') continue
+    const concat = producer.get(r.inputs[1])
+    if (concat?.op !== 'Concat') continue
+    const target = []
+    for (const [k, part] of concat.inputs.entries()) {
+      const unsqueeze = producer.get(part)
+      const value = unsqueeze?.op === 'Unsqueeze' ? unsqueeze.inputs[0] : null
+      const c = value === null ? null : constInts(value)
+      const d = value === null ? null : dimOf(value)
+      if (c && c.length === 1 && c[0] > 0) target.push(c[0])
+      else if (d && d.of === r.inputs[0] && d.dim === k) target.push(0)
+      else break
+    }
+    if (target.length !== concat.inputs.length) continue
+    const name = `${r.outputs[0]}/static_shape`
+    initializers.set(name, { name, dataType: DataType.INT64, dims: [target.length], data: BigInt64Array.from(target, BigInt) })
+    r.inputs = [r.inputs[0], name]
+    r.attrs = { allowzero: { i: 0 } }
+  }
+
+  for (const sm of nodes) {
+    if (sm.op !== 'Softmax') continue
+    const flat = producer.get(sm.inputs[0])
+    const back = only(sm.outputs[0])
+    const backShape = back?.op === 'Reshape' ? producer.get(back.inputs[1]) : null
+    if (flat?.op === 'Reshape' && backShape?.op === 'Shape' && backShape.inputs[0] === flat.inputs[0]) {
+      sm.inputs = [flat.inputs[0]]
+      sm.outputs = [back.outputs[0]]
+      back.op = 'Dead'
+    }
+  }
+
+  const live = nodes.filter((n) => n.op !== 'Dead')
+  const byOutput = new Map()
+  for (const n of live) for (const o of n.outputs) byOutput.set(o, n)
+  const needed = new Set()
+  const stack = [output]
+  while (stack.length) {
+    const n = byOutput.get(stack.pop())
+    if (!n || needed.has(n)) continue
+    needed.add(n)
+    stack.push(...n.inputs)
+  }
+  return live.filter((n) => needed.has(n))
 }
 
 /** Decodes the weight shards into typed arrays (float32 stays float32, int32 becomes int64). */
@@ -305,8 +397,8 @@ function readWeights(dir, manifest) {
 
 /** sha256 of each file this script writes. A change of the source package or of the converter shows here. */
 export const EXPECTED_SHA256 = {
-  'use-lite.onnx': 'ebb4edef80eb3054614b9db243bcdb82f27dd9c059609c75e14b64ac284ac843',
-  'use-lite-int8.onnx': 'e516e84dd0760f9e0a8a6a9c5c949fcf6caf4a4d107346554a7ede15447644e7',
+  'use-lite.onnx': 'efce3796c57c4e065bbbd8ae844bbb4a3951abe783c6f7f26345641232b86f1c',
+  'use-lite-int8.onnx': '3b4042a48f3097f904044efb050f6ae733bfe133990db735d9d7279a97ce9e33',
   'use-lite-vocab.json': '1ad860b9720c16cd48e666d664a556b2515c04f5a26a4b53c0372427913b1b8e',
 }
 

@@ -232,17 +232,32 @@ describe('engram CLI on a local store', () => {
     expect((await run('rollback', 'no-such-snapshot')).code).toBe(3)
   })
 
-  it('optimize reports; consolidate and summarize run or say plainly they are not available', async () => {
+  it('optimize reports; consolidate and summarize do real work or say plainly they are not available', async () => {
     const opt = ok(await run('optimize', '--json')).json<Record<string, unknown>>()
     expect(typeof opt).toBe('object')
-    for (const verb of ['consolidate', 'summarize']) {
-      const r = await run(verb, '--json')
-      if (r.code === 0) expect(typeof r.json()).toBe('object')
-      else {
-        expect(r.code, `${verb}: ${r.stderr}`).toBe(4)
-        expect(r.json<{ error: { code: string; message: string } }>().error).toMatchObject({ code: 'UNSUPPORTED' })
-        expect(r.stderr).toContain('not available')
-      }
+    const fresh = join(await tempDir(), 'store')
+    const inFresh = (...args: string[]) => engram(['--dir', fresh, ...args])
+    for (const text of ['User prefers morning meetings', 'User prefers meetings in the morning', 'Paris is the capital of France']) {
+      ok(await inFresh('store', text, '--type', 'preference'))
+    }
+    const consolidated = await inFresh('consolidate', '--similarity', '0.5', '--json')
+    if (consolidated.code === 0) {
+      const r = consolidated.json<{ merged: number; removed: number; groups: { canonical: string; merged: string[] }[] }>()
+      expect(r.merged).toBeGreaterThanOrEqual(1)
+      expect(ok(await inFresh('status', '--json')).json<{ total: number }>().total).toBe(3 - r.removed)
+    } else {
+      expect(consolidated.code, consolidated.stderr).toBe(4)
+      expect(consolidated.json<{ error: { code: string } }>().error.code).toBe('UNSUPPORTED')
+      expect(consolidated.stderr).toContain('not available')
+    }
+    const summarized = await inFresh('summarize', '--json')
+    if (summarized.code === 0) {
+      const summary = summarized.json<{ id: string; content: string; sourceIds: string[] }>()
+      expect(summary.sourceIds.length).toBeGreaterThanOrEqual(1)
+      expect(ok(await inFresh('get', summary.id, '--json')).json<{ memory: { content: string } }>().memory.content).toBe(summary.content)
+    } else {
+      expect(summarized.code, summarized.stderr).toBe(4)
+      expect(summarized.stderr).toContain('not available')
     }
   })
 

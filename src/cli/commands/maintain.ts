@@ -1,11 +1,12 @@
 /** status, optimize, consolidate, summarize, snapshot, rollback. */
 import { type Command, Option } from 'commander'
 import { memoryError } from '../../core/errors.js'
-import { MEMORY_TIERS, MEMORY_TYPES } from '../../core/types.js'
+import { MEMORY_TIERS, MEMORY_TYPES, type MemoryRecord } from '../../core/types.js'
 import type { Backend } from '../backend.js'
 import { Context } from '../context.js'
 import { isoTime } from '../output.js'
 import { formatBytes, integerIn, parseInstant, parseTier, parseTypes, parseUnit } from '../parse.js'
+import { printRecord } from './records.js'
 
 function missing(verb: 'consolidate' | 'summarize', backend: Backend): never {
   throw memoryError(
@@ -85,31 +86,42 @@ export function registerMaintainCommands(program: Command): void {
 
   program
     .command('consolidate')
-    .description('Merge near-duplicate memories from the same time window')
-    .option('--window-hours <n>', 'only merge memories stored within this many hours of each other', integerIn(1, 24 * 365))
+    .description('Merge near-duplicate memories stored within a time window into one (the merged ones stay in history)')
+    .option('--window-hours <n>', 'look at memories stored in the last n hours (default 24)', integerIn(1, 24 * 365 * 10))
     .option('--similarity <0..1>', 'how similar two memories must be to merge (default 0.85)', parseUnit)
-    .option('--dry-run', 'report what would merge, change nothing')
+    .addOption(new Option('-t, --type <types>', 'only these types').argParser(parseTypes))
     .action(async (opts, command: Command) => {
       const ctx = new Context(command)
       const options: Record<string, unknown> = {}
       if (opts.windowHours !== undefined) options.windowHours = opts.windowHours
       if (opts.similarity !== undefined) options.similarity = opts.similarity
-      if (opts.dryRun) options.dryRun = true
+      if (opts.type) options.types = opts.type
+      ctx.out.note(ctx.out.color.dim('consolidating…'))
       const result = await ctx.withBackend(async (b) => {
         if (!b.consolidate) missing('consolidate', b)
         return b.consolidate(options)
       })
-      ctx.out.result(result, () => printSummary(ctx, opts.dryRun ? 'consolidate (dry run)' : 'consolidated', result))
+      ctx.out.result(result, () => {
+        const r = result as { merged?: number; removed?: number; kept?: number; groups?: { canonical: string; merged: string[] }[] }
+        if (!Array.isArray(r.groups)) return printSummary(ctx, 'consolidated', result)
+        ctx.out.line(`${ctx.out.color.green('consolidated')}: ${r.merged} groups merged, ${r.removed} memories folded in, ${r.kept} kept`)
+        if (r.groups.length > 0)
+          ctx.out.table(
+            ['kept', 'merged into it'],
+            r.groups.map((g) => [g.canonical, g.merged.join(', ')]),
+          )
+      })
     })
 
   program
     .command('summarize')
-    .description('Write a summary memory of a tier or time range, linked to its sources')
-    .addOption(new Option('--tier <tier>', 'summarize this tier (default short-term)').argParser(parseTier))
-    .option('--from <date>', 'from this instant (ISO date, epoch ms or an age like 7d)', (v) => parseInstant(v))
-    .option('--to <date>', 'up to this instant', (v) => parseInstant(v))
+    .description('Write a summary memory of a tier, type, conversation or time range, linked to its sources')
+    .addOption(new Option('--tier <tier>', 'summarize this tier').argParser(parseTier))
+    .option('--from <date>', 'created at or after (ISO date, epoch ms or an age like 7d)', (v) => parseInstant(v))
+    .option('--to <date>', 'created before', (v) => parseInstant(v))
     .addOption(new Option('-t, --type <types>', 'only these types').argParser(parseTypes))
-    .option('--max-sources <n>', 'at most this many source memories', integerIn(1, 10_000))
+    .option('--conversation <id>', 'only this conversation (scope.conversationId)')
+    .option('--max-chars <n>', 'longest summary text', integerIn(20, 100_000))
     .action(async (opts, command: Command) => {
       const ctx = new Context(command)
       const options: Record<string, unknown> = {}
@@ -117,12 +129,20 @@ export function registerMaintainCommands(program: Command): void {
       if (opts.from !== undefined) options.from = opts.from
       if (opts.to !== undefined) options.to = opts.to
       if (opts.type) options.types = opts.type
-      if (opts.maxSources !== undefined) options.maxSources = opts.maxSources
+      if (opts.conversation) options.conversationId = opts.conversation
+      if (opts.maxChars !== undefined) options.maxChars = opts.maxChars
       const result = await ctx.withBackend(async (b) => {
         if (!b.summarize) missing('summarize', b)
         return b.summarize(options)
       })
-      ctx.out.result(result, () => printSummary(ctx, 'summarized', result))
+      ctx.out.result(result, () => {
+        const record = result as MemoryRecord
+        if (record && typeof record.id === 'string' && typeof record.content === 'string') {
+          ctx.out.line(`${ctx.out.color.green('summary stored')} ${record.id} (from ${record.sourceIds.length} memories)`)
+          ctx.out.line()
+          printRecord(ctx.out, record)
+        } else printSummary(ctx, 'summarized', result)
+      })
     })
 
   program

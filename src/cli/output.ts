@@ -89,7 +89,7 @@ export class Output {
   progress(label: string, total: number): Progress {
     if (!this.#interactive || total <= 0) return noProgress
     const bar = new SingleBar({
-      format: `${label} [{bar}] {value}/{total} {percentage}%`,
+      format: `${label} [{bar}] {value}/{total} {percentage}% · {duration_formatted}`,
       stream: this.#stderr,
       barCompleteChar: '█',
       barIncompleteChar: '░',

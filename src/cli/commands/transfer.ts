@@ -73,6 +73,9 @@ async function exportLines(out: Output, backend: Backend, embeddings: boolean, w
 /** Import parsed records; a core error at record N is re-told with the file line of record N. */
 async function importRecords(out: Output, backend: Backend, text: string, name: string): Promise<number> {
   const parsed = parseRecordsFile(text, name)
+  // The core reports progress when it is done (embedding and one all-or-nothing transaction): the
+  // bar's clock shows the work is alive meanwhile.
+  out.note(out.color.dim(`importing ${parsed.records.length} records from ${name} in one transaction (all or nothing)…`))
   const bar = out.progress('import', parsed.records.length)
   try {
     const { imported } = await backend.import(parsed.records as ExportedRecord[], { onProgress: (p) => bar.tick(p.done) })

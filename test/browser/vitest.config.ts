@@ -1,6 +1,6 @@
 import { playwright } from '@vitest/browser-playwright'
 import { defineProject } from 'vitest/config'
-import { closePage, openPage, pageEval } from './commands.js'
+import { chatOffline, closePage, openPage, pageEval, saveReference, serveExample } from './commands.js'
 
 const root = new URL('../..', import.meta.url).pathname
 
@@ -32,7 +32,7 @@ export default defineProject({
       headless: true,
       provider: playwright({ launchOptions: { executablePath, args } }),
       instances: [{ browser: 'chromium' }],
-      commands: { openPage, pageEval, closePage },
+      commands: { openPage, pageEval, closePage, serveExample, chatOffline, saveReference },
     },
   },
 })

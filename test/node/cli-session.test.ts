@@ -92,7 +92,9 @@ describe('engram serve', () => {
     expect(results[0]!.memory.content).toBe('User prefers morning meetings')
     expect(results.length).toBeLessThanOrEqual(5)
 
-    const stored = await remote('store', 'stored over HTTP', '--type', 'procedural', '--json')
+    const stored = await engram(['store', '-', '--type', 'procedural', '--json', '--url', info.url, '--token', info.token], {
+      input: 'stored over HTTP\n',
+    })
     expect(stored.code, stored.stderr).toBe(0)
     const id = stored.json<{ id: string }>().id
     const status = await remote('status', '--json')
@@ -100,11 +102,13 @@ describe('engram serve', () => {
     const got = await remote('get', id, '--json')
     expect(got.json<{ memory: { content: string } }>().memory.content).toBe('stored over HTTP')
 
-    const [noToken, badToken, notHere, local] = await Promise.all([
+    const port = new URL(info.url).port
+    const [noToken, badToken, notHere, local, secondServer] = await Promise.all([
       engram(['search', 'x', '--url', info.url]),
       engram(['search', 'x', '--url', info.url, '--token', 'eg1.bad.token']),
       remote('rollback', 'whatever'),
       engram(['--dir', dir, 'status']),
+      tempDir().then((other) => engram(['--dir', other, 'serve', '--port', port])),
     ])
     expect(noToken.code).toBe(5)
     expect(noToken.stderr).toContain('--token')
@@ -114,6 +118,8 @@ describe('engram serve', () => {
     // The fs driver wants one process per directory: a second opener is told where the server is.
     expect(local.code).toBe(6)
     expect(local.stderr).toContain(`--url ${info.url}`)
+    expect(secondServer.code).toBe(6)
+    expect(secondServer.stderr).toContain(`Port ${port} on 127.0.0.1 is in use`)
 
     const exited = new Promise<number | null>((resolve) => proc.on('exit', (code) => resolve(code)))
     proc.kill('SIGTERM')

@@ -127,7 +127,13 @@ POST /memory/consolidate, /summarize, GET /memory/events (SSE), GET /memory/dash
         })
         const listening = server
         await new Promise<void>((resolve, reject) => {
-          listening.once('error', reject)
+          listening.once('error', (e: NodeJS.ErrnoException) => {
+            if (e.code === 'EADDRINUSE')
+              reject(memoryError('CONFLICT', `Port ${opts.port} on ${opts.host} is in use; pick another with --port (0 picks a free one).`))
+            else if (e.code === 'EADDRNOTAVAIL' || e.code === 'ENOTFOUND')
+              reject(memoryError('VALIDATION', `Cannot listen on ${opts.host}: ${e.code}.`))
+            else reject(e)
+          })
           listening.listen(opts.port, opts.host, () => resolve())
         })
         const { port } = server.address() as AddressInfo

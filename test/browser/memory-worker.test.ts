@@ -204,6 +204,26 @@ describe('createMemory({ worker: true })', () => {
     expect(vectors[0]).toHaveLength(64)
   })
 
+  it('says so when the browser evicted the store since the last visit', async () => {
+    const database = freshDatabase()
+    const first = await createMemory({ worker: true, database, embedder: { kind: 'test' }, lazy: false })
+    await first.store('This will be evicted')
+    await first.close()
+    // What eviction under storage pressure does: the database is gone, cookies stay.
+    await new Promise((resolve, reject) => {
+      const request = indexedDB.deleteDatabase(database)
+      request.onsuccess = resolve
+      request.onerror = () => reject(request.error)
+    })
+    const second = await memory({ database })
+    expect(await second.ready).toMatchObject({ created: true, evicted: true })
+    expect((await second.storage()).evicted).toBe(true)
+    expect(await second.count()).toBe(0)
+    // A first visit to another store is not an eviction.
+    const other = await memory()
+    expect(await other.ready).toMatchObject({ created: true, evicted: false })
+  })
+
   it('runs the same API in the page itself with worker: false', async () => {
     const mem = await memory({ worker: false })
     const id = await mem.store('In-page memory works too')

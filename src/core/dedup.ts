@@ -12,8 +12,6 @@
 import type { MemoryPolicy } from './policy.js'
 import type { MemoryRecord, Scope } from './types.js'
 
-const keys = new WeakMap<MemoryRecord, string>()
-
 export function dedupKey(content: string): string {
   return content
     .normalize('NFKC')
@@ -23,14 +21,7 @@ export function dedupKey(content: string): string {
     .trim()
 }
 
-function keyOf(record: MemoryRecord): string {
-  let key = keys.get(record)
-  if (key === undefined) {
-    key = dedupKey(record.content)
-    keys.set(record, key)
-  }
-  return key
-}
+const keyOf = (record: MemoryRecord): string => dedupKey(record.content)
 
 export function sameScope(a: Scope, b: Scope): boolean {
   return a.userId === b.userId && a.agentId === b.agentId && a.sessionId === b.sessionId && a.conversationId === b.conversationId
@@ -53,7 +44,8 @@ export interface DedupInput {
   vectors: Float32Array[]
   /** Which incoming items may dedup (no explicit id, not working). */
   eligible: boolean[]
-  existing: Iterable<MemoryRecord>
+  /** Current records whose dedup key is `key` (the memory's catalog answers this without a scan). */
+  withDedupKey: (key: string) => MemoryRecord[]
   now: number
   policy: MemoryPolicy['dedup']
   /** Nearest current memories to a vector (id and cosine), best first. */
@@ -66,27 +58,12 @@ export function planDedup(input: DedupInput): DedupDecision[] {
   const { incoming, policy, now } = input
   const decisions: DedupDecision[] = incoming.map(() => ({ kind: 'new' }))
   if (!policy.exact && !policy.near) return decisions
-  const wanted = new Set<string>()
-  incoming.forEach((r, i) => {
-    if (input.eligible[i]) wanted.add(keyOf(r))
-  })
-  const byKey = new Map<string, MemoryRecord[]>()
-  if (policy.exact && wanted.size > 0) {
-    for (const r of input.existing) {
-      if (!isDedupCandidate(r, now)) continue
-      const key = keyOf(r)
-      if (!wanted.has(key)) continue
-      const list = byKey.get(key)
-      if (list) list.push(r)
-      else byKey.set(key, [r])
-    }
-  }
   const firstInBatch = new Map<string, number>()
   incoming.forEach((r, i) => {
     if (!input.eligible[i]) return
     const key = keyOf(r)
     if (policy.exact) {
-      const hit = byKey.get(key)?.find((e) => sameScope(e.scope, r.scope))
+      const hit = input.withDedupKey(key).find((e) => isDedupCandidate(e, now) && sameScope(e.scope, r.scope))
       if (hit) {
         decisions[i] = { kind: 'existing', targetId: hit.id, exact: true, similarity: 1 }
         return

@@ -11,6 +11,7 @@ import { type BlobCodec, jsonBytes, parseJsonBytes, plainCodec } from '../store/
 import type { StoreDriver } from '../store/driver.js'
 import { FlatIndex } from '../vector/flat.js'
 import type { VectorIndex } from '../vector/vector-index.js'
+import { RecordCatalog } from './catalog.js'
 import { asMemoryError, memoryError } from './errors.js'
 import { Emitter } from './events.js'
 import { compileFilter, type RecordPredicate } from './filter.js'
@@ -154,7 +155,8 @@ export class EngramMemory implements Memory {
   readonly #logger
   readonly #events
 
-  readonly #records = new Map<string, MemoryRecord>()
+  /** A Map that also finds records by dedup key and fact key without scanning (src/core/catalog.ts). */
+  readonly #records = new RecordCatalog()
   readonly #working = new Map<string, MemoryRecord>()
   readonly #workingHistory = new Map<string, HistoryEntry[]>()
   #vectors!: VectorIndex
@@ -487,7 +489,7 @@ export class EngramMemory implements Memory {
         records,
         vectors,
         explicitId: items.map((item) => item.id !== undefined),
-        existing: this.#records.values(),
+        catalog: this.#records,
         get: (id) => this.#records.get(id),
         nearest: (vector, k) =>
           this.#vectors.size === 0

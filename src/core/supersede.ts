@@ -112,32 +112,30 @@ function eligible(r: MemoryRecord, now: number): boolean {
   return r.tier !== 'working' && r.validTo === undefined && r.summaryLevel === undefined && (r.expiresAt === undefined || r.expiresAt > now)
 }
 
+/** `subject\0attribute` of the fact a record states (what the catalog files it under), if any. */
+export function factKeyOf(record: MemoryRecord): string | undefined {
+  const f = factOf(record)
+  return f ? `${f.subject}\u0000${f.attribute}` : undefined
+}
+
 /**
- * Supersessions implied by storing `incoming` (in order) next to `existing`. Newer facts supersede
- * older ones; an incoming fact that is older than a current one (a dated import) is itself superseded.
+ * Supersessions implied by storing `incoming` (in order) next to the current records, which
+ * `withFactKey` looks up by fact key. Newer facts supersede older ones; an incoming fact that is older
+ * than a current one (a dated import) is itself superseded.
  */
-export function planSupersession(incoming: MemoryRecord[], existing: Iterable<MemoryRecord>, now: number): Supersession[] {
+export function planSupersession(incoming: MemoryRecord[], withFactKey: (key: string) => MemoryRecord[], now: number): Supersession[] {
   const keyed = incoming.filter((r) => eligible(r, now) && factOf(r))
   if (keyed.length === 0) return []
-  const keyOf = (r: MemoryRecord) => {
-    const f = factOf(r)!
-    return `${f.subject}\u0000${f.attribute}`
-  }
-  const wanted = new Set(keyed.map(keyOf))
   const current = new Map<string, MemoryRecord[]>()
-  for (const r of existing) {
-    if (!eligible(r, now) || !factOf(r)) continue
-    const key = keyOf(r)
-    if (!wanted.has(key)) continue
-    const list = current.get(key)
-    if (list) list.push(r)
-    else current.set(key, [r])
-  }
   const out: Supersession[] = []
   const closed = new Set<string>()
   for (const r of [...keyed].sort((a, b) => a.createdAt - b.createdAt)) {
-    const key = keyOf(r)
-    const list = current.get(key) ?? []
+    const key = factKeyOf(r)!
+    let list = current.get(key)
+    if (!list) {
+      list = withFactKey(key).filter((e) => e.id !== r.id && eligible(e, now) && !keyed.includes(e))
+      current.set(key, list)
+    }
     const value = factOf(r)!.value
     for (const old of list) {
       if (closed.has(old.id) || closed.has(r.id) || !sameScope(old.scope, r.scope)) continue
@@ -151,7 +149,6 @@ export function planSupersession(incoming: MemoryRecord[], existing: Iterable<Me
       }
     }
     list.push(r)
-    current.set(key, list)
   }
   return out
 }

@@ -3,6 +3,7 @@
  * reinforced existing ones, and older facts closed by newer ones — all in the same transaction as the
  * write itself, so a store is never half applied. Pure: decides from the records it is given.
  */
+import type { RecordLookup } from './catalog.js'
 import { planDedup, reinforce } from './dedup.js'
 import type { HostChange } from './host.js'
 import type { MemoryPolicy } from './policy.js'
@@ -14,7 +15,8 @@ export interface WritePlanInput {
   vectors: Float32Array[]
   /** Items stored with an explicit id never dedup. */
   explicitId: boolean[]
-  existing: Iterable<MemoryRecord>
+  /** The current records, looked up by dedup key and fact key (the memory's catalog). */
+  catalog: RecordLookup
   get: (id: string) => MemoryRecord | undefined
   nearest?: (vector: Float32Array, k: number) => { id: string; cosine: number }[]
   policy: MemoryPolicy
@@ -35,13 +37,11 @@ export interface WritePlan {
 
 export function planWrite(input: WritePlanInput): WritePlan {
   const { records, vectors, policy, now } = input
-  // Read twice (dedup, then supersession): an iterator would be spent after the first pass.
-  const existing = [...input.existing]
   const decisions = planDedup({
     incoming: records,
     vectors,
     eligible: records.map((r, i) => !input.explicitId[i] && r.tier !== 'working'),
-    existing,
+    withDedupKey: (key) => input.catalog.withDedupKey(key),
     now,
     policy: policy.dedup,
     get: input.get,
@@ -78,7 +78,10 @@ export function planWrite(input: WritePlanInput): WritePlan {
     }
   })
 
-  const superseded = policy.supersede.enabled && !policy.supersede.decide ? planSupersession([...fresh.values()], existing, now) : []
+  const superseded =
+    policy.supersede.enabled && !policy.supersede.decide
+      ? planSupersession([...fresh.values()], (key) => input.catalog.withFactKey(key), now)
+      : []
   const freshById = new Map([...fresh].map(([i, r]) => [r.id, i]))
   const supersedeChanges: HostChange[] = []
   for (const s of superseded) {

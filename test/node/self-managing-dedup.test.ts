@@ -87,6 +87,17 @@ describe('write-time dedup', () => {
     expect(await strict.count()).toBe(2)
   })
 
+  it('follows content changes: after an update the old wording no longer dedups to it, the new one does', async () => {
+    const mem = await open()
+    const id = await mem.store('Meeting room is B12')
+    await mem.update(id, { content: 'Meeting room is C7' })
+    expect(await mem.store('meeting room is c7')).toBe(id)
+    const other = await mem.store('Meeting room is B12')
+    expect(other).not.toBe(id)
+    await mem.forget(other)
+    expect(await mem.store('Meeting room is B12')).not.toBe(other)
+  })
+
   it('reinforcement is durable: a reopened memory sees the merged record', async () => {
     const store = memoryDriver()
     const c = clock()

@@ -77,7 +77,7 @@ describe('supersession through the memory', () => {
 
   it('within one batch the newer statement wins', () => {
     const make = (id: string, content: string, createdAt: number) => fakeRecord({ id, content, createdAt, type: 'preference' })
-    const plan = planSupersession([make('b', 'My age is 31', 2), make('a', 'My age is 30', 1)], [], 3)
+    const plan = planSupersession([make('b', 'My age is 31', 2), make('a', 'My age is 30', 1)], () => [], 3)
     expect(plan).toEqual([{ oldId: 'a', newId: 'b', at: 2 }])
   })
 

@@ -17,6 +17,9 @@ export interface GlobalOptions {
 
 export const DEFAULT_NAMESPACE = 'default'
 
+/** Commands that may start a new store in a directory that has none. */
+const CREATES = new Set(['store', 'import', 'restore'])
+
 export class Context {
   readonly globals: GlobalOptions
   readonly out: Output
@@ -43,7 +46,7 @@ export class Context {
       return fn(remoteBackend(options))
     }
     const { localBackend, openLocalStore } = await import('./local.js')
-    const store = await openLocalStore(this.globals.dir, this.commandName)
+    const store = await openLocalStore(this.globals.dir, this.commandName, { create: CREATES.has(this.commandName) })
     try {
       const backend = localBackend(await store.open(this.namespace), store.dir)
       const result = await fn(backend)

@@ -4,7 +4,7 @@
  * records the command and, for `serve`, its URL, so a second command can say where to go instead.
  * A lock whose process is gone is taken over.
  */
-import { mkdir, readFile, unlink, writeFile } from 'node:fs/promises'
+import { mkdir, readFile, stat, unlink, writeFile } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { memoryError } from '../core/errors.js'
 import type { EngramMemory } from '../core/memory.js'
@@ -20,6 +20,12 @@ export interface LockInfo {
 }
 
 const LOCK_FILE = 'engram.lock'
+
+const isDirectory = (path: string) =>
+  stat(path).then(
+    (s) => s.isDirectory(),
+    () => false,
+  )
 
 function alive(pid: number): boolean {
   try {
@@ -77,9 +83,19 @@ export interface LocalStore {
   release(): Promise<void>
 }
 
-/** Open the directory (taking its lock); namespaces are opened on demand over one driver. */
-export async function openLocalStore(dirOption: string, command: string): Promise<LocalStore> {
+/**
+ * Open the directory (taking its lock); namespaces are opened on demand over one driver. Only
+ * commands that write something new (`create`) may start a store where there is none, so a typo in
+ * --dir is reported instead of silently answering from a new, empty store.
+ */
+export async function openLocalStore(dirOption: string, command: string, { create = false } = {}): Promise<LocalStore> {
   const dir = resolve(dirOption)
+  if (!create && !(await isDirectory(dir))) {
+    throw memoryError(
+      'NOT_FOUND',
+      `No engram store at ${dir}: store something first (engram store "..."), import a file, or point --dir (or ENGRAM_DIR) at an existing store.`,
+    )
+  }
   const unlock = await lockStore(dir, { command })
   try {
     const driver = fsDriver({ dir })

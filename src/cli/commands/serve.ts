@@ -95,7 +95,7 @@ POST /memory/consolidate, /summarize, GET /memory/events (SSE), GET /memory/dash
       const envSecret = process.env.ENGRAM_TOKEN_SECRET
       const secret = envSecret && envSecret.length > 0 ? envSecret : randomBytes(32).toString('hex')
       const auth = tokenAuth({ secret })
-      const store = await openLocalStore(ctx.globals.dir, 'serve')
+      const store = await openLocalStore(ctx.globals.dir, 'serve', { create: true })
       let server: ReturnType<typeof createServer> | undefined
       try {
         await store.open(ctx.namespace)
@@ -151,6 +151,7 @@ POST /memory/consolidate, /summarize, GET /memory/events (SSE), GET /memory/dash
           out.line(`${c.bold('engram serve')} · ${c.cyan(`${url}/memory`)} · store ${store.dir}`)
           out.line(`token for namespace ${ctx.namespace} (admin${envSecret ? '' : ', valid for this run only'}):`)
           out.line(token)
+          out.line(c.dim(`dashboard: ${url}/memory/dashboard`))
           out.line(c.dim(`try: engram status --url ${url} --token <token>     stop: Ctrl-C`))
         })
         await new Promise<void>((resolve) => {

@@ -107,7 +107,7 @@ function ladder(
   return { points, at, bestRecall: Math.max(...points.map((p) => p.recall)) }
 }
 
-async function benchSize(size: number): Promise<SizeResult[]> {
+async function benchSize(size: number): Promise<void> {
   const queryCount = size >= 50_000 ? 100 : 200
   const log = (s: string) => console.log(`[vector ${size}] ${s}`)
   const all = clusteredVectors(size + queryCount, { seed: 42 })
@@ -120,6 +120,7 @@ async function benchSize(size: number): Promise<SizeResult[]> {
   })
   const rows: Row[] = []
   const rowsI8: Row[] = []
+  results.push({ size, queries: queryCount, target: 0.99, rows }, { size, queries: queryCount, target: 0.95, rows: rowsI8 })
 
   // Plain-JS brute force: the exact answers, and the floor every index must beat.
   let rss0 = rss()
@@ -175,6 +176,7 @@ async function benchSize(size: number): Promise<SizeResult[]> {
       ladder: points,
     }
     ;(quantization === 'f32' ? rows : rowsI8).push(row)
+    writeDocs()
     index.dispose()
   }
 
@@ -224,6 +226,7 @@ async function benchSize(size: number): Promise<SizeResult[]> {
         ladder: points,
       }
       ;(quantization === 'f32' ? rows : rowsI8).push(row)
+      writeDocs()
     }
   } finally {
     rmSync(dir, { recursive: true, force: true })
@@ -257,10 +260,7 @@ async function benchSize(size: number): Promise<SizeResult[]> {
     memoryNote: 'wasm heap',
     ladder: h.points,
   })
-  return [
-    { size, queries: queryCount, target: 0.99, rows },
-    { size, queries: queryCount, target: 0.95, rows: rowsI8 },
-  ]
+  writeDocs()
 }
 
 interface HnswIndex {
@@ -319,8 +319,12 @@ function table(result: SizeResult): string {
 }
 
 function targets(results: SizeResult[]): string[] {
-  const big = Math.max(...results.map((r) => r.size))
-  const f32 = results.find((r) => r.size === big && r.target === 0.99)!
+  const complete = results.filter(
+    (r) => r.target === 0.99 && ['engram', 'native', 'hnswlib'].every((p) => r.rows.some((row) => row.name.startsWith(p))),
+  )
+  if (complete.length === 0) return ['Targets: not measured yet (the run is incomplete).']
+  const big = Math.max(...complete.map((r) => r.size))
+  const f32 = complete.find((r) => r.size === big)!
   const i8 = results.find((r) => r.size === big && r.target === 0.95)!
   const find = (rows: Row[], prefix: string) => rows.find((r) => r.name.startsWith(prefix))
   const ours = find(f32.rows, 'engram')!
@@ -345,34 +349,40 @@ function targets(results: SizeResult[]): string[] {
 
 const started = performance.now()
 const results: SizeResult[] = []
-for (const size of SIZES) results.push(...(await benchSize(size)))
-const small = await flatVersusHnsw()
-const seconds = (performance.now() - started) / 1000
+let small: Awaited<ReturnType<typeof flatVersusHnsw>> = []
 
-const md = [
-  '## Vector index',
-  '',
-  `engram's vector index is usearch (C++) compiled to WebAssembly with clang-19 (wasm/usearch.wasm, SIMD128 distance kernels). Same data for every index: ${DIMS}-d unit vectors in 64 topics with 24 latent directions (bench/lib/vector-data.ts, seed 42); queries are fresh points from the same stream. One query at a time, one thread, connectivity ${M}, expansion_add ${EF_ADD} everywhere. Each HNSW index is read at the smallest ef (from ${EF_LADDER.join(', ')}) reaching the recall target; recall@10 is against the exact brute force. Run in ${seconds.toFixed(0)} s.`,
-  '',
-  ...targets(results),
-  '',
-  ...results.flatMap((r) => [table(r), '']),
-  '### Flat scan or HNSW',
-  '',
-  `Query p50 of the exact JS scan (src/vector/flat.ts) and of the wasm HNSW index (default ef 96) on small indexes, with the HNSW build time. HNSW answers faster at every size measured; the flat scan is exact, costs nothing to build and holds no wasm instance. createVectorIndex keeps the exact scan below \`FLAT_LIMIT\` = ${FLAT_LIMIT} vectors, where it still answers well under a millisecond, and moves to HNSW there.`,
-  '',
-  '| vectors | flat p50 ms | HNSW p50 ms | HNSW / flat | HNSW recall@10 | HNSW build ms |',
-  '|---|---|---|---|---|---|',
-  ...small.map(
-    (s) =>
-      `| ${s.size} | ${ms(s.flatP50)} | ${ms(s.hnswP50)} | ${ratio(s.hnswP50, s.flatP50)} | ${s.hnswRecall.toFixed(3)} | ${s.hnswBuildMs.toFixed(0)} |`,
-  ),
-  '',
-  "Memory is the growth of the process resident set across each build (after a full GC before and after), the same measure for every index; for engram it includes the id → key map, and the wasm linear memory (address space reserved, not all resident) is shown beside it. The native addon fixes ef at creation, so its ladder reloads the saved index per ef (the load time shown is one such load). Query latencies include each library's JS wrapper.",
-  '',
-].join('\n')
+/** Rewrites the report from what has been measured so far, so a cut-short run still leaves its numbers. */
+function writeDocs(): void {
+  const seconds = (performance.now() - started) / 1000
+  const md = [
+    '## Vector index',
+    '',
+    `engram's vector index is usearch (C++) compiled to WebAssembly with clang-19 (wasm/usearch.wasm, SIMD128 distance kernels). Same data for every index: ${DIMS}-d unit vectors in 64 topics with 24 latent directions (bench/lib/vector-data.ts, seed 42); queries are fresh points from the same stream. One query at a time, one thread, connectivity ${M}, expansion_add ${EF_ADD} everywhere. Each HNSW index is read at the smallest ef (from ${EF_LADDER.join(', ')}) reaching the recall target; recall@10 is against the exact brute force. Run took ${seconds.toFixed(0)} s.`,
+    '',
+    ...targets(results),
+    '',
+    ...results.filter((r) => r.rows.length > 1).flatMap((r) => [table(r), '']),
+    '### Flat scan or HNSW',
+    '',
+    `Query p50 of the exact JS scan (src/vector/flat.ts) and of the wasm HNSW index (default ef 96) on small indexes, with the HNSW build time. HNSW answers faster at every size measured; the flat scan is exact, costs nothing to build and holds no wasm instance. createVectorIndex keeps the exact scan below \`FLAT_LIMIT\` = ${FLAT_LIMIT} vectors, where it still answers well under a millisecond, and moves to HNSW there.`,
+    '',
+    '| vectors | flat p50 ms | HNSW p50 ms | HNSW / flat | HNSW recall@10 | HNSW build ms |',
+    '|---|---|---|---|---|---|',
+    ...small.map(
+      (s) =>
+        `| ${s.size} | ${ms(s.flatP50)} | ${ms(s.hnswP50)} | ${ratio(s.hnswP50, s.flatP50)} | ${s.hnswRecall.toFixed(3)} | ${s.hnswBuildMs.toFixed(0)} |`,
+    ),
+    '',
+    "Memory is the growth of the process resident set across each build (after a full GC before and after), the same measure for every index; for engram it includes the id → key map, and the wasm linear memory (address space reserved, not all resident) is shown beside it. The native addon fixes ef at creation, so its ladder reloads the saved index per ef (the load time shown is one such load). Query latencies include each library's JS wrapper.",
+    '',
+  ].join('\n')
+  mkdirSync('docs/bench', { recursive: true })
+  writeFileSync('docs/bench/vector.md', md)
+  writeFileSync('docs/bench/vector.json', `${JSON.stringify({ dims: DIMS, seconds, results, flatVersusHnsw: small }, null, 2)}\n`)
+}
 
-mkdirSync('docs/bench', { recursive: true })
-writeFileSync('docs/bench/vector.md', md)
-writeFileSync('docs/bench/vector.json', `${JSON.stringify({ dims: DIMS, seconds, results, flatVersusHnsw: small }, null, 2)}\n`)
-console.log(md)
+small = await flatVersusHnsw()
+writeDocs()
+for (const size of SIZES) await benchSize(size)
+writeDocs()
+console.log(readFileSync('docs/bench/vector.md', 'utf8'))

@@ -12,7 +12,7 @@
  * - Idempotent: a second run over the same memories finds nothing left to merge.
  */
 
-import { cosine, sameScope } from './dedup.js'
+import { sameScope } from './dedup.js'
 import { memoryError } from './errors.js'
 import type { HostChange, MemoryHost } from './host.js'
 import { tokenize } from './keyword.js'
@@ -27,6 +27,13 @@ export function splitSentences(text: string): string[] {
 
 /** Clusters (index lists, each of 2+) by single linkage over cosine ≥ threshold among compatible items. */
 export function clusterBySimilarity(vectors: Float32Array[], threshold: number, compatible: (a: number, b: number) => boolean): number[][] {
+  // Normalize once: the pairwise step is then one dot product per pair.
+  const units = vectors.map((v) => {
+    let n = 0
+    for (const x of v) n += x * x
+    const scale = n > 0 ? 1 / Math.sqrt(n) : 0
+    return Float32Array.from(v, (x) => x * scale)
+  })
   const parent = vectors.map((_, i) => i)
   const find = (i: number): number => {
     while (parent[i] !== i) {
@@ -37,7 +44,7 @@ export function clusterBySimilarity(vectors: Float32Array[], threshold: number, 
   }
   for (let i = 0; i < vectors.length; i++) {
     for (let j = i + 1; j < vectors.length; j++) {
-      if (!compatible(i, j) || cosine(vectors[i]!, vectors[j]!) < threshold) continue
+      if (!compatible(i, j) || dot(units[i]!, units[j]!) < threshold) continue
       const a = find(i)
       const b = find(j)
       if (a !== b) parent[Math.max(a, b)] = Math.min(a, b)
@@ -49,6 +56,12 @@ export function clusterBySimilarity(vectors: Float32Array[], threshold: number, 
     groups.set(root, [...(groups.get(root) ?? []), i])
   })
   return [...groups.values()].filter((g) => g.length > 1)
+}
+
+function dot(a: Float32Array, b: Float32Array): number {
+  let sum = 0
+  for (let i = 0; i < a.length; i++) sum += a[i]! * b[i]!
+  return sum
 }
 
 function canonicalFirst(a: MemoryRecord, b: MemoryRecord): number {

@@ -30,7 +30,7 @@ import {
 } from './layout.js'
 import { silentLogger } from './log.js'
 import { type MemoryPolicy, resolvePolicy } from './policy.js'
-import { type Candidate, relevanceOf, resolveRanking, scoreOf } from './ranking.js'
+import { type Candidate, contextCandidates, conversationNeighbours, relevanceOf, resolveRanking, scoreOf, withContext } from './ranking.js'
 import {
   applyPatch,
   assertObject,
@@ -748,11 +748,20 @@ export class EngramMemory implements Memory {
     if (options.tiers?.includes('archived'))
       await this.#self.addArchivedCandidates(query, mode, fanout, (r) => visible(r, now), candidates, options.signal)
 
+    const base = new Map([...candidates.values()].map((c) => [c.id, relevanceOf(c, mode, this.#ranking)]))
+    const getRecord = (id: string) => this.#records.get(id) ?? this.#working.get(id)
+    const neighbours = conversationNeighbours(base.keys(), getRecord, () => this.#allRecords())
+    for (const id of contextCandidates(base, neighbours)) {
+      if (!allowed(id)) continue
+      base.set(id, 0)
+      candidates.set(id, { id })
+    }
+    const fused = withContext(base, neighbours)
     const scored: RecallHit[] = []
     for (const c of candidates.values()) {
-      const record = this.#records.get(c.id) ?? this.#working.get(c.id)
+      const record = getRecord(c.id)
       if (!record) continue
-      const relevance = relevanceOf(c, mode, this.#ranking)
+      const relevance = fused.get(c.id) ?? 0
       if (relevance <= 0 || relevance < minRelevance) continue
       const { score, explain } = scoreOf(record, relevance, c, now, this.#ranking)
       scored.push({ memory: record, score, explain })

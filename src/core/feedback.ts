@@ -4,6 +4,8 @@
  * feedback converges instead of overshooting. The floor is `minImportance`, or `pinnedMinImportance` for
  * pinned memories (whose score never decays to nothing); a memory already below the floor is not raised
  * by negative feedback. Helpful feedback also counts as an access (it reinforces like a recall does).
+ * Recall-time reinforcement ({@link reinforceAccesses}) turns accesses into importance the same way, at
+ * `accessStep` per access, when the lifecycle runs.
  */
 import { memoryError } from './errors.js'
 import type { MemoryHost } from './host.js'
@@ -26,6 +28,28 @@ export function applyFeedback(record: MemoryRecord, helpful: boolean, policy: Me
   next.version = record.version + 1
   next.updatedAt = now
   return next
+}
+
+/**
+ * Recall-time reinforcement: memories accessed since the last run (accessCount above
+ * `creditedAccessCount`) gain importance, `accessStep` of the way to 1 per access (at most 50 counted per
+ * run). Returns the changed records, version unchanged (the caller's log entry sets it).
+ */
+export function reinforceAccesses(records: MemoryRecord[], policy: MemoryPolicy['feedback']): Map<string, MemoryRecord> {
+  const out = new Map<string, MemoryRecord>()
+  if (policy.accessStep <= 0) return out
+  for (const r of records) {
+    if (r.tier === 'working') continue
+    const fresh = r.accessCount - (r.creditedAccessCount ?? 0)
+    if (fresh <= 0) continue
+    let importance = r.importance
+    for (let i = 0; i < Math.min(fresh, 50); i++) importance += policy.accessStep * (1 - importance)
+    const next = structuredClone(r)
+    next.importance = Math.min(1, importance)
+    next.creditedAccessCount = r.accessCount
+    out.set(r.id, next)
+  }
+  return out
 }
 
 export async function feedback(host: MemoryHost, id: string, signal: FeedbackSignal): Promise<MemoryRecord> {

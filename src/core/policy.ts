@@ -85,6 +85,11 @@ export interface MemoryPolicy {
     minImportance: number
     /** Pinned memories never drop below this. @default 0.5 */
     pinnedMinImportance: number
+    /**
+     * Recall-time reinforcement: each access since the last lifecycle run moves importance this fraction
+     * of the way to 1 (applied by `optimize()` / `schedule`). 0 turns it off. @default 0.02
+     */
+    accessStep: number
   }
   entities: {
     /** Extract entities at write time when the caller gave none. @default true */
@@ -109,14 +114,14 @@ export const DEFAULT_POLICY: MemoryPolicy = {
     maxBytes: Number.POSITIVE_INFINITY,
     retentionHalfLifeMs: 30 * DAY,
   },
-  feedback: { step: 0.2, minImportance: 0.05, pinnedMinImportance: 0.5 },
+  feedback: { step: 0.2, minImportance: 0.05, pinnedMinImportance: 0.5, accessStep: 0.02 },
   entities: { enabled: true },
 }
 
 export type PolicyInput = { [K in keyof MemoryPolicy]?: Partial<MemoryPolicy[K]> }
 
 const UNIT_FIELDS = ['threshold', 'reinforce', 'similarity', 'redundancy', 'lambda', 'promoteMinImportance', 'archiveMaxImportance']
-const UNIT_FIELDS_2 = ['step', 'minImportance', 'pinnedMinImportance']
+const UNIT_FIELDS_2 = ['step', 'minImportance', 'pinnedMinImportance', 'accessStep']
 const FUNCTION_FIELDS = ['decide', 'summarizer', 'extract']
 const BOOLEAN_FIELDS = ['exact', 'near', 'enabled']
 

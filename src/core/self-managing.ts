@@ -9,7 +9,7 @@ import { consolidate } from './consolidate.js'
 import { buildContext } from './context.js'
 import { sameScope } from './dedup.js'
 import { memoryError } from './errors.js'
-import { feedback } from './feedback.js'
+import { feedback, reinforceAccesses } from './feedback.js'
 import { fillEntities, related, relatedHits } from './graph.js'
 import type { HostChange, MemoryHost } from './host.js'
 import type { Candidate } from './ranking.js'
@@ -37,6 +37,8 @@ import type {
 import type { WritePlan } from './write-plan.js'
 
 export interface LifecycleResult {
+  /** Memories whose new accesses raised their importance. */
+  reinforced: number
   promoted: number
   archived: number
   evicted: number
@@ -158,10 +160,24 @@ export class SelfManaging {
     const host = this.#host
     return host.write(async () => {
       const now = host.now()
-      const persisted = host.records().filter((r) => r.tier !== 'working')
+      const stored = host.records().filter((r) => r.tier !== 'working')
+      const reinforced = reinforceAccesses(stored, host.policy.feedback)
+      const persisted = stored.map((r) => reinforced.get(r.id) ?? r)
       const plan = planLifecycle(persisted, now, host.policy.lifecycle)
+      const planned = new Set([...plan.promote, ...plan.archive].map((r) => r.id).concat(plan.evict))
       const vectors = await host.vectorsOf(plan.archive.map((r) => r.id))
       const changes: HostChange[] = [
+        ...[...reinforced.values()]
+          .filter((r) => !planned.has(r.id))
+          .map((r): HostChange => {
+            const from = host.get(r.id)?.importance
+            return {
+              op: 'reinforce',
+              id: r.id,
+              record: { ...r, version: r.version + 1, updatedAt: now },
+              detail: { reason: 'access', from, to: r.importance },
+            }
+          }),
         ...plan.promote.map((record): HostChange => ({ op: 'promote', id: record.id, record, detail: { from: 'short-term' } })),
         ...plan.archive.map((record): HostChange => {
           const change: HostChange = { op: 'archive', id: record.id, record, detail: { from: host.get(record.id)?.tier } }
@@ -184,7 +200,13 @@ export class SelfManaging {
         )
       if (plan.evict.length > 0) host.emit('evicted', plan.evict, { reason: 'retention' })
       if (plan.overLimit) host.warn('retention limits exceeded by pinned memories alone', { namespace: host.namespace })
-      return { promoted: plan.promote.length, archived: plan.archive.length, evicted: plan.evict.length, overLimit: plan.overLimit }
+      return {
+        reinforced: reinforced.size,
+        promoted: plan.promote.length,
+        archived: plan.archive.length,
+        evicted: plan.evict.length,
+        overLimit: plan.overLimit,
+      }
     })
   }
 

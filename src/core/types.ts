@@ -58,6 +58,8 @@ export interface MemoryRecord {
   supersededBy?: string
   /** Summaries only: 1 for a summary of memories, 2 for a summary of summaries, ... */
   summaryLevel?: number
+  /** Accesses the lifecycle already turned into importance (recall-time reinforcement, src/core/feedback.ts). */
+  creditedAccessCount?: number
 }
 
 /** An exported memory: the record plus its vector (exact round trip through JSON). */

@@ -38,6 +38,30 @@ describe('feedback', () => {
   })
 })
 
+describe('recall-time reinforcement', () => {
+  it('accesses since the last lifecycle run raise importance once, within bounds', async () => {
+    const mem = await open()
+    const id = await mem.store('The user is vegetarian', { importance: 0.5 })
+    const other = await mem.store('The garage door code is 4711', { importance: 0.5 })
+    for (let i = 0; i < 3; i++) await mem.recall('vegetarian', { k: 1 })
+    await mem.flush()
+    expect((await mem.optimize()).reinforced).toBe(1)
+    const expected = 1 - 0.5 * 0.98 ** 3
+    expect((await mem.get(id)).importance).toBeCloseTo(expected, 10)
+    expect((await mem.get(id)).creditedAccessCount).toBe(3)
+    expect((await mem.get(other)).importance).toBe(0.5)
+    expect((await mem.optimize()).reinforced).toBe(0)
+    expect((await mem.get(id)).importance).toBeCloseTo(expected, 10)
+    expect((await mem.history(id)).map((h) => h.op)).toEqual(['store', 'reinforce'])
+    const off = await open({ policy: { feedback: { accessStep: 0 } } })
+    const x = await off.store('The user is vegetarian')
+    await off.recall('vegetarian', { k: 1 })
+    await off.flush()
+    expect((await off.optimize()).reinforced).toBe(0)
+    expect((await off.get(x)).importance).toBe(0.5)
+  })
+})
+
 describe('recallMany', () => {
   const hit = (id: string, score: number) => ({ memory: { id } as MemoryRecord, score, explain: {} as RecallHit['explain'] })
 

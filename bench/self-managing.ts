@@ -36,7 +36,12 @@ const ms = (x: number) => Math.round(x * 1000) / 1000
 const OFF: PolicyInput = { dedup: { exact: false }, supersede: { enabled: false }, entities: { enabled: false } }
 
 async function storeLatency(n: number, policy: PolicyInput | undefined) {
-  const mem = await createMemory({ embedder: createTestEmbedder({ dims: 256 }), store: memoryDriver(), snapshotEvery: 1e9, ...(policy ? { policy } : {}) })
+  const mem = await createMemory({
+    embedder: createTestEmbedder({ dims: 256 }),
+    store: memoryDriver(),
+    snapshotEvery: 1e9,
+    ...(policy ? { policy } : {}),
+  })
   for (let i = 0; i < n; i += 1000) {
     await mem.storeBatch(Array.from({ length: Math.min(1000, n - i) }, (_, j) => ({ content: sentence(i + j) })))
   }
@@ -53,7 +58,10 @@ async function storeLatency(n: number, policy: PolicyInput | undefined) {
 
 async function verbs() {
   const mem = await createMemory({ embedder: createTestEmbedder({ dims: 256 }), store: memoryDriver(), snapshotEvery: 1e9 })
-  await mem.storeBatch(Array.from({ length: 1000 }, (_, i) => ({ content: sentence(i % 400), scope: { userId: 'u' } })), {})
+  await mem.storeBatch(
+    Array.from({ length: 1000 }, (_, i) => ({ content: sentence(i % 400), scope: { userId: 'u' } })),
+    {},
+  )
   const time = async (fn: () => Promise<unknown>) => {
     const t0 = performance.now()
     await fn()
@@ -61,7 +69,9 @@ async function verbs() {
   }
   const consolidate = await time(() => mem.consolidate({ windowHours: 24, similarity: 0.9 }))
   const consolidateAgain = await time(() => mem.consolidate({ windowHours: 24, similarity: 0.9 }))
-  await mem.storeBatch(Array.from({ length: 200 }, (_, i) => ({ content: `Turn ${i}: ${sentence(i)}.`, scope: { userId: 'u', conversationId: 'c' } })))
+  await mem.storeBatch(
+    Array.from({ length: 200 }, (_, i) => ({ content: `Turn ${i}: ${sentence(i)}.`, scope: { userId: 'u', conversationId: 'c' } })),
+  )
   const summarize = await time(() => mem.summarize({ conversationId: 'c' }))
   const context = await time(() => mem.context({ conversationId: 'c', maxTokens: 1024 }))
   const optimize = await time(() => mem.optimize())

@@ -173,7 +173,11 @@ export function remoteBackend(options: RemoteOptions): Backend {
       if (buffered.trim()) yield JSON.parse(buffered) as ExportedRecord
     },
     consolidate: (opts) => json<unknown>('POST', '/consolidate', opts ?? {}),
-    summarize: (opts) => json<unknown>('POST', '/summarize', opts ?? {}),
+    async summarize(opts) {
+      // The route answers `{ memory }` (older servers: the record itself); callers get the record.
+      const body = await json<{ memory?: MemoryRecord } & Partial<MemoryRecord>>('POST', '/summarize', opts ?? {})
+      return body.memory ?? body
+    },
     optimize: unsupported('optimize'),
     import: unsupported('import'),
     snapshot: unsupported('snapshot'),

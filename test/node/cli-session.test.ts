@@ -99,6 +99,12 @@ describe('engram serve', () => {
     const id = stored.json<{ id: string }>().id
     const status = await remote('status', '--json')
     expect(status.json<{ total: number; byType: Record<string, number> }>()).toMatchObject({ total: 7, byType: { procedural: 1 } })
+    const summary = await remote('summarize', '--json')
+    expect(summary.code, summary.stderr).toBe(0)
+    const made = summary.json<{ id: string; sourceIds: string[] }>()
+    expect(made.sourceIds.length).toBeGreaterThan(0)
+    // Forgotten again so the terminal session below sees the same store as before.
+    expect((await remote('forget', made.id)).code).toBe(0)
     const got = await remote('get', id, '--json')
     expect(got.json<{ memory: { content: string } }>().memory.content).toBe('stored over HTTP')
 

@@ -11,7 +11,7 @@ export {
 export { type EncryptionOptions, isEncryptionCodec } from './encryption.js'
 export { type ForgetSubjectQuery, type ForgetSubjectReport, forgetSubject } from './forget-subject.js'
 export type { SecurityHost } from './host.js'
-export { readVectorOrMissing, recoverRecord } from './integrity.js'
+export { readVectorOrMissing } from './integrity.js'
 export { noteRedactions, type RedactionCounts, type Redactor, redactInput, redactItems } from './redact.js'
 export { type RotateOptions, type RotationReport, reencrypt, rotateKey } from './rotation.js'
 export { openSecurity } from './setup.js'

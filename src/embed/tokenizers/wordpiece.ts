@@ -152,7 +152,7 @@ export function wordPieceFromTokenizerJson(json: unknown): WordPieceTokenizer {
     post_processor?: { special_tokens?: Record<string, { tokens?: string[] }> } | null
   }
   const model = root?.model
-  if (!model || model.type !== 'WordPiece' || !model.vocab) {
+  if (model?.type !== 'WordPiece' || !model.vocab) {
     throw new Error(`tokenizer.json: expected a WordPiece model, found ${model?.type ?? 'none'}`)
   }
   const vocab = new Map(Object.entries(model.vocab))

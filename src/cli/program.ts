@@ -9,7 +9,7 @@ import { registerAnalyzeCommand } from './commands/analyze.js'
 import { registerForgetCommands } from './commands/forget.js'
 import { registerMaintainCommands } from './commands/maintain.js'
 import { registerRecordCommands } from './commands/records.js'
-import { registerServeCommand } from './commands/serve.js'
+import { registerServeCommand, registerTokenCommand } from './commands/serve.js'
 import { registerTransferCommands } from './commands/transfer.js'
 import { EXIT, exitCodeOf } from './exit-codes.js'
 import { Output } from './output.js'
@@ -36,7 +36,7 @@ Run 'engram <command> --help' for a command's options.`
 
 /** The order `engram --help` lists commands in: everyday verbs first. */
 const ORDER = ['status', 'store', 'search', 'get', 'update', 'list', 'forget', 'clean', 'analyze', 'optimize', 'consolidate', 'summarize']
-ORDER.push('snapshot', 'rollback', 'export', 'import', 'backup', 'restore', 'serve')
+ORDER.push('snapshot', 'rollback', 'export', 'import', 'backup', 'restore', 'serve', 'token')
 
 export function buildProgram(): Command {
   const program = new Command('engram')
@@ -56,6 +56,7 @@ export function buildProgram(): Command {
   registerAnalyzeCommand(program)
   registerTransferCommands(program)
   registerServeCommand(program)
+  registerTokenCommand(program)
   const rank = (c: Command) => (ORDER.includes(c.name()) ? ORDER.indexOf(c.name()) : ORDER.length)
   const help = new Help()
   program.configureHelp({ visibleCommands: (cmd) => help.visibleCommands(cmd).sort((a, b) => rank(a) - rank(b)) })

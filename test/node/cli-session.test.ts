@@ -15,6 +15,7 @@ interface Hit {
 }
 
 let dir: string
+const SECRET = 'a-test-secret-of-enough-length'
 const ok = (r: CliResult) => {
   if (r.code !== 0) throw new Error(`exit ${r.code}\nstdout:\n${r.stdout}\nstderr:\n${r.stderr}`)
   return r
@@ -40,7 +41,7 @@ describe('help', () => {
   it('--help works for the program and every command', async () => {
     const top = ok(await engram(['--help']))
     const commands = ['status', 'store', 'search', 'get', 'update', 'list', 'forget', 'clean', 'optimize', 'consolidate', 'summarize']
-    commands.push('analyze', 'export', 'import', 'backup', 'restore', 'snapshot', 'rollback', 'serve')
+    commands.push('analyze', 'export', 'import', 'backup', 'restore', 'snapshot', 'rollback', 'serve', 'token')
     for (const c of commands) expect(top.stdout).toContain(c)
     expect(top.stdout).toContain('Exit codes')
     const each = await Promise.all(commands.map((c) => engram([c, '--help'])))
@@ -59,7 +60,7 @@ describe('engram serve', () => {
 
   it('search --url against serve over loopback; the store is locked meanwhile; SIGTERM stops it cleanly', async () => {
     server = spawn(process.execPath, [BIN, '--dir', dir, 'serve', '--port', '0', '--json'], {
-      env: { PATH: process.env.PATH ?? '', NO_COLOR: '1' },
+      env: { PATH: process.env.PATH ?? '', NO_COLOR: '1', ENGRAM_TOKEN_SECRET: SECRET },
       stdio: ['ignore', 'pipe', 'pipe'],
     })
     const proc = server
@@ -99,6 +100,18 @@ describe('engram serve', () => {
     const id = stored.json<{ id: string }>().id
     const status = await remote('status', '--json')
     expect(status.json<{ total: number; byType: Record<string, number> }>()).toMatchObject({ total: 7, byType: { procedural: 1 } })
+    // engram token mints tokens with the server's secret: a read-only one can search, not store.
+    const minted = await engram(['token', '--scopes', 'read', '--ttl', '1h', '--json'], { env: { ENGRAM_TOKEN_SECRET: SECRET } })
+    expect(minted.code, minted.stderr).toBe(0)
+    const readOnly = minted.json<{ token: string; scopes: string[] }>()
+    expect(readOnly.scopes).toEqual(['read'])
+    const asReader = (...args: string[]) => engram([...args, '--url', info.url, '--token', readOnly.token])
+    const [readerSearch, readerStore] = await Promise.all([asReader('search', 'meetings', '--json'), asReader('store', 'not allowed')])
+    expect(readerSearch.code, readerSearch.stderr).toBe(0)
+    expect(readerStore.code).toBe(5)
+    expect(readerStore.stderr).toContain("needs the 'write' scope")
+    expect((await engram(['token'])).stderr).toContain('Set ENGRAM_TOKEN_SECRET')
+
     const summary = await remote('summarize', '--json')
     expect(summary.code, summary.stderr).toBe(0)
     const made = summary.json<{ id: string; sourceIds: string[] }>()

@@ -176,3 +176,36 @@ POST /memory/consolidate, /summarize, GET /memory/events (SSE), GET /memory/dash
       }
     })
 }
+
+export function registerTokenCommand(program: Command): void {
+  program
+    .command('token')
+    .description('Mint a bearer token for --url (signed with ENGRAM_TOKEN_SECRET, the secret the server or deployment uses)')
+    .option('--scopes <scopes>', 'comma-separated: read, write, admin', 'read,write')
+    .option('--ttl <duration>', 'how long the token is valid', parseDuration, 24 * 3_600_000)
+    .option('--subject <who>', 'who the token is for (shows in logs)')
+    .addHelpText('after', '\nExample:\n  $ ENGRAM_TOKEN_SECRET=... engram token --namespace user-42 --scopes read --ttl 7d')
+    .action(async (opts, command: Command) => {
+      const ctx = new Context(command)
+      const secret = process.env.ENGRAM_TOKEN_SECRET
+      if (!secret) {
+        throw memoryError('VALIDATION', 'Set ENGRAM_TOKEN_SECRET to the secret of the server or deployment the token is for.')
+      }
+      const { signToken, TOKEN_SCOPES } = await import('../../edge/auth.js')
+      const scopes = String(opts.scopes)
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean)
+      const unknown = scopes.filter((s) => !(TOKEN_SCOPES as readonly string[]).includes(s))
+      if (unknown.length > 0) throw memoryError('VALIDATION', `Unknown scope ${unknown.join(', ')}; use ${TOKEN_SCOPES.join(', ')}.`)
+      const ttlSeconds = Math.round(opts.ttl / 1000)
+      const token = await signToken(secret, {
+        namespace: ctx.namespace,
+        scopes: scopes as (typeof TOKEN_SCOPES)[number][],
+        ttlSeconds,
+        ...(opts.subject ? { subject: opts.subject } : {}),
+      })
+      const expiresAt = new Date(Date.now() + ttlSeconds * 1000).toISOString()
+      ctx.out.result({ token, namespace: ctx.namespace, scopes, expiresAt }, () => ctx.out.line(token))
+    })
+}

@@ -1,0 +1,272 @@
+/**
+ * engram in real Chromium (Debian's, driven by playwright) against a plain baseline doing the same work
+ * in the same run: IndexedDB for storage and a JavaScript brute-force cosine scan for search.
+ *
+ * - store throughput: 1k memories embedded by USE-lite (int8 ONNX): engram in its Web Worker (storeBatch of 100)
+ *   vs the baseline embedding with the same model in the page and writing { text, vector } to IndexedDB;
+ * - recall p50/p95 at 10k memories (hashing embedder, so the measure is the engine, not the model):
+ *   engram's hybrid recall through the worker vs embed + brute-force top-10 in the page;
+ * - cold open at 10k: a new worker opening the store and answering a first recall vs reading every vector
+ *   from IndexedDB and answering a first brute-force query.
+ *
+ * Writes docs/bench/browser.md and docs/bench/browser.json. Run: npx tsx bench/browser.ts
+ */
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { chromium } from 'playwright'
+import { createServer } from 'vite'
+import { queries, sentences } from './lib/e2e-sentences.js'
+
+const root = new URL('..', import.meta.url).pathname
+const executablePath = process.env.ENGRAM_CHROMIUM ?? '/usr/bin/chromium'
+const STORE_N = 1000
+const RECALL_N = 10_000
+const QUERIES = 60
+const HASH_DIMS = 384
+
+if (!existsSync(executablePath)) {
+  console.error(`bench/browser: needs Debian's chromium at ${executablePath} (apt-get install -y chromium)`)
+  process.exit(2)
+}
+if (!existsSync(join(root, 'models', 'use-lite-int8.onnx'))) {
+  console.error('bench/browser: models/use-lite-int8.onnx is missing (it is converted at install time)')
+  process.exit(2)
+}
+
+const started = Date.now()
+const server = await createServer({
+  root,
+  configFile: false,
+  logLevel: 'error',
+  server: { host: '127.0.0.1', port: 0 },
+  optimizeDeps: { include: ['onnxruntime-web/wasm', 'comlink', 'idb', 'stemmer'] },
+})
+await server.listen()
+const address = server.httpServer?.address()
+const origin = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`
+const browser = await chromium.launch({
+  executablePath,
+  args: [
+    '--headless',
+    '--no-sandbox',
+    '--disable-gpu',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
+    '--no-first-run',
+    '--disable-quic',
+  ],
+})
+
+interface Results {
+  store: { n: number; engramPerSecond: number; baselinePerSecond: number }
+  recall: { n: number; queries: number; engram: { p50: number; p95: number }; baseline: { p50: number; p95: number } }
+  coldOpen: { n: number; engramMs: number; baselineMs: number }
+  durationSeconds: number
+}
+
+try {
+  const page = await browser.newPage()
+  page.on('pageerror', (e) => console.error('page error:', e.message))
+  // tsx compiles the functions passed to page.evaluate with esbuild's keepNames, which calls __name().
+  await page.addInitScript('globalThis.__name = (fn) => fn')
+  // An empty page of the dev server's origin; the benchmark imports engram from /src through Vite.
+  await page.route('**/__bench.html', (route) =>
+    route.fulfill({ contentType: 'text/html', body: '<!doctype html><title>engram bench</title>' }),
+  )
+  await page.goto(`${origin}/__bench.html`)
+  // Warm Vite's transforms (and its dependency pre-bundling) before anything is timed.
+  await page.evaluate(async () => {
+    await import(/* @vite-ignore */ '/src/worker.ts' as string)
+    await import(/* @vite-ignore */ '/src/embed/use-lite.ts' as string)
+    await import(/* @vite-ignore */ '/src/embed/hashing.ts' as string)
+  })
+
+  const storeTexts = sentences(STORE_N, 11)
+  console.log(`store: ${STORE_N} memories with USE-lite int8 embeddings ...`)
+  const store = (await page.evaluate(
+    async ({ texts }) => {
+      const stamp = Date.now()
+      const modelUrl = new URL('/models/use-lite-int8.onnx', location.href).href
+      const vocabUrl = new URL('/models/use-lite-vocab.json', location.href).href
+      const { createMemory } = (await import(/* @vite-ignore */ '/src/worker.ts' as string)) as typeof import('../src/worker.js')
+      const mem = await createMemory({
+        worker: true,
+        database: `bench-store-${stamp}`,
+        embedder: { kind: 'use-lite', model: 'use-lite-int8', modelUrl, vocabUrl },
+        lazy: false,
+      })
+      await mem.store('warm-up of the model and the store')
+      let t = performance.now()
+      for (let i = 0; i < texts.length; i += 100) await mem.storeBatch(texts.slice(i, i + 100).map((content) => ({ content })))
+      const engramMs = performance.now() - t
+      await mem.close()
+
+      const { createUseLiteEmbedder } = (await import(
+        /* @vite-ignore */ '/src/embed/use-lite.ts' as string
+      )) as typeof import('../src/embed/use-lite.js')
+      const embedder = await createUseLiteEmbedder({ model: 'use-lite-int8', modelUrl, vocabUrl })
+      await embedder.embed(['warm-up'])
+      const db = await new Promise<IDBDatabase>((resolve, reject) => {
+        const request = indexedDB.open(`bench-baseline-store-${stamp}`, 1)
+        request.onupgradeneeded = () => request.result.createObjectStore('memories', { keyPath: 'id' })
+        request.onsuccess = () => resolve(request.result)
+        request.onerror = () => reject(request.error)
+      })
+      t = performance.now()
+      for (let i = 0; i < texts.length; i += 100) {
+        const batch = texts.slice(i, i + 100)
+        const vectors = await embedder.embed(batch)
+        await new Promise<void>((resolve, reject) => {
+          const tx = db.transaction('memories', 'readwrite', { durability: 'strict' })
+          batch.forEach((text, j) => tx.objectStore('memories').put({ id: `m${i + j}`, text, vector: vectors[j] }))
+          tx.oncomplete = () => resolve()
+          tx.onerror = () => reject(tx.error)
+        })
+      }
+      const baselineMs = performance.now() - t
+      db.close()
+      return { engramMs, baselineMs }
+    },
+    { texts: storeTexts },
+  )) as { engramMs: number; baselineMs: number }
+
+  const recallTexts = sentences(RECALL_N, 23)
+  const recallQueries = queries(QUERIES, 5)
+  console.log(`recall and cold open: ${RECALL_N} memories (hashing embedder, ${HASH_DIMS}-d) ...`)
+  const recall = (await page.evaluate(
+    async ({ texts, qs, dims }) => {
+      const stamp = Date.now()
+      const database = `bench-recall-${stamp}`
+      const { createMemory } = (await import(/* @vite-ignore */ '/src/worker.ts' as string)) as typeof import('../src/worker.js')
+      const { createTestEmbedder } = (await import(
+        /* @vite-ignore */ '/src/embed/hashing.ts' as string
+      )) as typeof import('../src/embed/hashing.js')
+      const percentile = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(p * xs.length))]!
+      const options = { worker: true, database, embedder: { kind: 'test' as const, dims }, lazy: false }
+
+      let mem = await createMemory(options)
+      for (let i = 0; i < texts.length; i += 1000) await mem.storeBatch(texts.slice(i, i + 1000).map((content) => ({ content })))
+      await mem.recall('warm-up query', { peek: true })
+      const engram: number[] = []
+      for (const q of qs) {
+        const t = performance.now()
+        await mem.recall(q, { k: 10, peek: true })
+        engram.push(performance.now() - t)
+      }
+      await mem.close()
+
+      // Cold open: a new worker, the store on disk, until the first answer.
+      let t = performance.now()
+      mem = await createMemory(options)
+      await mem.recall(qs[0]!, { k: 10, peek: true })
+      const engramOpenMs = performance.now() - t
+      await mem.close()
+
+      // Baseline: the same texts and vectors in a plain object store, searched by a brute-force scan.
+      const embedder = createTestEmbedder({ dims })
+      const vectors = await embedder.embed(texts)
+      const open = () =>
+        new Promise<IDBDatabase>((resolve, reject) => {
+          const request = indexedDB.open(`bench-baseline-recall-${stamp}`, 1)
+          request.onupgradeneeded = () => request.result.createObjectStore('memories', { keyPath: 'id' })
+          request.onsuccess = () => resolve(request.result)
+          request.onerror = () => reject(request.error)
+        })
+      let db = await open()
+      await new Promise<void>((resolve, reject) => {
+        const tx = db.transaction('memories', 'readwrite')
+        texts.forEach((text, i) => tx.objectStore('memories').put({ id: `m${i}`, text, vector: vectors[i] }))
+        tx.oncomplete = () => resolve()
+        tx.onerror = () => reject(tx.error)
+      })
+      db.close()
+      const search = async (all: { id: string; vector: Float32Array }[], q: string) => {
+        const [v] = await embedder.embed([q])
+        const top: { id: string; score: number }[] = []
+        for (const m of all) {
+          let dot = 0
+          for (let d = 0; d < dims; d++) dot += m.vector[d]! * v![d]!
+          if (top.length < 10 || dot > top[top.length - 1]!.score) {
+            top.push({ id: m.id, score: dot })
+            top.sort((a, b) => b.score - a.score)
+            if (top.length > 10) top.pop()
+          }
+        }
+        return top
+      }
+      t = performance.now()
+      db = await open()
+      const all = await new Promise<{ id: string; vector: Float32Array }[]>((resolve, reject) => {
+        const request = db.transaction('memories').objectStore('memories').getAll()
+        request.onsuccess = () => resolve(request.result)
+        request.onerror = () => reject(request.error)
+      })
+      await search(all, qs[0]!)
+      const baselineOpenMs = performance.now() - t
+      db.close()
+      const baseline: number[] = []
+      for (const q of qs) {
+        const s = performance.now()
+        await search(all, q)
+        baseline.push(performance.now() - s)
+      }
+      return {
+        engram: { p50: percentile(engram, 0.5), p95: percentile(engram, 0.95) },
+        baseline: { p50: percentile(baseline, 0.5), p95: percentile(baseline, 0.95) },
+        engramOpenMs,
+        baselineOpenMs,
+      }
+    },
+    { texts: recallTexts, qs: recallQueries, dims: HASH_DIMS },
+  )) as {
+    engram: { p50: number; p95: number }
+    baseline: { p50: number; p95: number }
+    engramOpenMs: number
+    baselineOpenMs: number
+  }
+
+  const results: Results = {
+    store: { n: STORE_N, engramPerSecond: (STORE_N / store.engramMs) * 1000, baselinePerSecond: (STORE_N / store.baselineMs) * 1000 },
+    recall: { n: RECALL_N, queries: QUERIES, engram: recall.engram, baseline: recall.baseline },
+    coldOpen: { n: RECALL_N, engramMs: recall.engramOpenMs, baselineMs: recall.baselineOpenMs },
+    durationSeconds: Math.round((Date.now() - started) / 1000),
+  }
+  writeReport(results)
+  console.log(JSON.stringify(results, null, 2))
+} finally {
+  await browser.close()
+  await server.close()
+}
+
+function writeReport(r: Results): void {
+  const f = (x: number, digits = 1) => x.toFixed(digits)
+  const ratio = (a: number, b: number) => `${(a / b).toFixed(2)}×`
+  const md = `## Browser runtime (Chromium)
+
+engram in Debian's Chromium (headless, driven by playwright), its engine in a Web Worker over IndexedDB, against a
+plain baseline doing the same work in the same run: IndexedDB for storage and a JavaScript brute-force cosine scan
+for search, in the page. engram's timings include the Comlink round trip from the page to the worker. Run took ${r.durationSeconds} s.
+
+| measure | engram | baseline | engram / baseline |
+|---|---|---|---|
+| store ${r.store.n} memories, USE-lite int8 embeddings (memories/s) | ${f(r.store.engramPerSecond)} | ${f(r.store.baselinePerSecond)} | ${ratio(r.store.engramPerSecond, r.store.baselinePerSecond)} |
+| recall p50 at ${r.recall.n / 1000}k memories (ms) | ${f(r.recall.engram.p50, 2)} | ${f(r.recall.baseline.p50, 2)} | ${ratio(r.recall.engram.p50, r.recall.baseline.p50)} |
+| recall p95 at ${r.recall.n / 1000}k memories (ms) | ${f(r.recall.engram.p95, 2)} | ${f(r.recall.baseline.p95, 2)} | ${ratio(r.recall.engram.p95, r.recall.baseline.p95)} |
+| cold open at ${r.coldOpen.n / 1000}k: open + first recall (ms) | ${f(r.coldOpen.engramMs, 0)} | ${f(r.coldOpen.baselineMs, 0)} | ${ratio(r.coldOpen.engramMs, r.coldOpen.baselineMs)} |
+
+- Store: engram writes each batch of 100 as one durable transaction (records, vectors, log, history) and keeps
+  its vector (usearch wasm) and BM25 indexes current; the baseline embeds with the same model and writes
+  \`{ text, vector }\` with the same durability. Both exclude the model's first load.
+- Recall: ${r.recall.queries} queries, top 10; memories embedded with the hashing test embedder (${HASH_DIMS}-d), so the figure is the
+  engine (hybrid vector + BM25 ranking, filters, recency) and not the model. The baseline is vector-only.
+- Cold open: a new worker opening the store (records, index snapshot + log replay) and answering the first recall,
+  vs reading every vector from IndexedDB and scanning once.
+- Not measured: 100k memories. Building a 100k store through \`storeBatch\` costs about 4 ms per memory in the worker
+  today (about 7 minutes), beyond this benchmark's budget; see the vector section for the index alone at 100k.
+`
+  const dir = join(root, 'docs', 'bench')
+  mkdirSync(dir, { recursive: true })
+  writeFileSync(join(dir, 'browser.md'), md)
+  writeFileSync(join(dir, 'browser.json'), `${JSON.stringify(r, null, 2)}\n`)
+}

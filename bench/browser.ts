@@ -119,7 +119,7 @@ try {
         const vectors = await embedder.embed(batch)
         await new Promise<void>((resolve, reject) => {
           const tx = db.transaction('memories', 'readwrite', { durability: 'strict' })
-          batch.forEach((text, j) => tx.objectStore('memories').put({ id: `m${i + j}`, text, vector: vectors[j] }))
+          for (const [j, text] of batch.entries()) tx.objectStore('memories').put({ id: `m${i + j}`, text, vector: vectors[j] })
           tx.oncomplete = () => resolve()
           tx.onerror = () => reject(tx.error)
         })
@@ -176,7 +176,7 @@ try {
       let db = await open()
       await new Promise<void>((resolve, reject) => {
         const tx = db.transaction('memories', 'readwrite')
-        texts.forEach((text, i) => tx.objectStore('memories').put({ id: `m${i}`, text, vector: vectors[i] }))
+        for (const [i, text] of texts.entries()) tx.objectStore('memories').put({ id: `m${i}`, text, vector: vectors[i] })
         tx.oncomplete = () => resolve()
         tx.onerror = () => reject(tx.error)
       })

@@ -98,22 +98,41 @@ interface LogSource {
   headKey: string
 }
 
-/** Every log entry in sequence order, decoded; undecodable ones come back as errors. */
-async function* readLog(source: LogSource): AsyncGenerator<{ seq: number; entry?: LogEntry; error?: unknown }> {
+interface LogItem {
+  seq: number
+  entry?: LogEntry
+  error?: unknown
+  /** The hash recomputed from the entry (chained entries, when asked for). */
+  computed?: string
+}
+
+/**
+ * Every log entry in sequence order, decoded; undecodable ones come back as errors. With `hashes`,
+ * each page's hashes are recomputed together (they are independent: each uses its stored prevHash).
+ */
+async function* readLog(source: LogSource, hashes = false): AsyncGenerator<LogItem> {
   const seqs = (await listAll(source.store, source.logPrefix)).map(seqOfLogKey).sort((a, b) => a - b)
   for (let i = 0; i < seqs.length; i += 500) {
     const page = seqs.slice(i, i + 500)
     const values = await source.store.getMany(page.map((s) => `${source.logPrefix}${padSeq(s)}`))
-    for (let j = 0; j < page.length; j++) {
-      const seq = page[j]!
-      const bytes = values[j]
-      if (!bytes) continue
-      try {
-        yield { seq, entry: parseJsonBytes<LogEntry>(await source.codec.decode(bytes)) }
-      } catch (error) {
-        yield { seq, error }
-      }
-    }
+    const items = await Promise.all(
+      page.map(async (seq, j): Promise<LogItem | undefined> => {
+        const bytes = values[j]
+        if (!bytes) return undefined
+        try {
+          const entry = parseJsonBytes<LogEntry>(await source.codec.decode(bytes))
+          const item: LogItem = { seq, entry }
+          if (hashes && entry.hash !== undefined) {
+            const digest = entry.tombstone ? entry.digest : await entryDigest(entry)
+            if (typeof digest === 'string') item.computed = await chainHash(entry.prevHash ?? '', digest)
+          }
+          return item
+        } catch (error) {
+          return { seq, error }
+        }
+      }),
+    )
+    for (const item of items) if (item) yield item
   }
 }
 
@@ -133,7 +152,7 @@ export async function verifyAuditLog(source: LogSource): Promise<AuditReport> {
   let unchained = 0
   const tombstones: number[] = []
   const purged = new Set<number>()
-  for await (const item of readLog(source)) {
+  for await (const item of readLog(source, true)) {
     entries++
     if (item.seq > expectedSeq) {
       problems.push({ seq: expectedSeq, problem: 'missing', message: `log entries ${expectedSeq}..${item.seq - 1} are missing` })
@@ -159,9 +178,8 @@ export async function verifyAuditLog(source: LogSource): Promise<AuditReport> {
     if (prevHash !== null && entry.prevHash !== prevHash) {
       problems.push({ seq: entry.seq, problem: 'broken-chain', message: 'prevHash does not match the previous entry' })
     }
-    const digest = entry.tombstone ? entry.digest : await entryDigest(entry)
     if (entry.tombstone) tombstones.push(entry.seq)
-    if (typeof digest !== 'string' || (await chainHash(entry.prevHash ?? '', digest)) !== entry.hash) {
+    if (item.computed !== entry.hash) {
       problems.push({ seq: entry.seq, problem: 'bad-hash', message: 'the entry does not match its hash (edited)' })
     }
     prevHash = entry.hash

@@ -86,6 +86,38 @@ describe('tier lifecycle under a fake clock', () => {
     expect((await store.list('default/arc/')).keys).toEqual([])
   })
 
+  it('archived memories stay out of the hot index after a rebuild without snapshot and after another writer archives them', async () => {
+    const store = memoryDriver()
+    const c = clock()
+    // Two writers on one store share a lock (as tabs do), so each catches up with the other's log first.
+    let chain: Promise<unknown> = Promise.resolve()
+    const lock = <T>(fn: () => Promise<T>): Promise<T> => {
+      const run = chain.then(fn, fn)
+      chain = run.catch(() => undefined)
+      return run
+    }
+    const writer = await open({ store, now: c.now, lock })
+    const reader = await open({ store, now: c.now, lock })
+    const old = await writer.store('The old intranet lived at wiki.example.org', { importance: 0.1 })
+    await writer.store('The new intranet lives at portal.example.org', { importance: 0.9 })
+    await reader.refresh()
+    expect((await reader.recall('old intranet wiki', { peek: true }))[0]?.memory.id).toBe(old)
+    c.advance(100 * DAY)
+    expect((await writer.optimize()).archived).toBe(1)
+    await reader.refresh()
+    expect((await reader.get(old)).tier).toBe('archived')
+    expect((await reader.recall('old intranet wiki', { peek: true })).map((h) => h.memory.id)).not.toContain(old)
+    expect((await reader.recall('old intranet wiki', { peek: true, tiers: ['archived'] }))[0]?.memory.id).toBe(old)
+    expect((await reader.health()).issues.map((i) => i.code)).not.toContain('INDEX_MISMATCH')
+    await writer.close()
+    await reader.close()
+    await store.delete('default/snap/index')
+    const rebuilt = await open({ store, now: c.now })
+    expect((await rebuilt.stats()).index.size).toBe(1)
+    expect((await rebuilt.recall('old intranet wiki', { peek: true, tiers: ['archived'] }))[0]?.memory.id).toBe(old)
+    expect((await rebuilt.health()).issues.map((i) => i.code)).not.toContain('INDEX_MISMATCH')
+  })
+
   it('archives superseded facts after the policy delay', async () => {
     const c = clock()
     const mem = await open({ now: c.now, policy: { lifecycle: { archiveSupersededAfterMs: 10 * DAY } } })

@@ -1,5 +1,5 @@
 import { afterEach } from 'vitest'
-import { createMemory, type EngramMemory } from '../../src/core/memory.js'
+import { createMemory, type EngramMemory, type MemoryInternals } from '../../src/core/memory.js'
 import type { CreateMemoryOptions, MemoryEvent, MemoryRecord } from '../../src/core/types.js'
 import { createTestEmbedder } from '../../src/embed/hashing.js'
 import { memoryDriver } from '../../src/store/drivers/memory.js'
@@ -29,7 +29,7 @@ export function clock(start = T0) {
 }
 
 /** A memory over the in-memory driver and the hashing test embedder; closed after each test. */
-export async function open(options: CreateMemoryOptions = {}) {
+export async function open(options: CreateMemoryOptions & MemoryInternals = {}) {
   const mem = await createMemory({ embedder: createTestEmbedder({ dims: 256 }), store: memoryDriver(), ...options })
   opened.push(mem)
   return mem

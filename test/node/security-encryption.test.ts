@@ -164,6 +164,37 @@ describe('key rotation', () => {
     }
   })
 
+  it('a rotation cut short by a storage failure leaves a store the new passphrase opens, and finishes later', async () => {
+    const raw = memoryDriver()
+    let failAfter = Number.POSITIVE_INFINITY
+    const flaky: StoreDriver = {
+      ...raw,
+      close: async () => undefined,
+      async transaction(ops) {
+        if (failAfter-- <= 0) throw new Error('disk unplugged')
+        return raw.transaction!(ops)
+      },
+    }
+    const mem = await createMemory({ namespace: 'c', store: flaky, embedder, encryption: pass('old') })
+    await mem.storeBatch(Array.from({ length: 120 }, (_, i) => ({ content: `memory ${i}`, id: `m${i}` })))
+    failAfter = 1
+    await expect(mem.rotateKey(pass('new'))).rejects.toThrow(/disk unplugged/)
+    failAfter = Number.POSITIVE_INFINITY
+    await mem.close()
+    await expectCode(() => createMemory({ namespace: 'c', store: flaky, embedder, encryption: pass('old') }), 'UNAUTHORIZED')
+    const again = await createMemory({ namespace: 'c', store: flaky, embedder, encryption: pass('new') })
+    expect((await again.get('m119')).content).toBe('memory 119')
+    const report = await again.rotateKey()
+    expect(report.keyId).toBe(3)
+    await again.close()
+    const ids = new Set<number>()
+    for (const chunk of await dumpDriver(raw, 'c/')) {
+      if (chunk.where.startsWith('key:') || chunk.where === cryptoMetaKey('c') || chunk.bytes.byteLength < 22) continue
+      ids.add(new DataView(chunk.bytes.buffer, chunk.bytes.byteOffset).getUint32(17, true))
+    }
+    expect([...ids]).toEqual([3])
+  })
+
   it('encrypts an existing unencrypted namespace in place', async () => {
     const raw = memoryDriver()
     const store = keepOpen(raw)

@@ -93,9 +93,9 @@ for (const conv of convs) {
       })
     judged.set(name, list)
   }
+  embedder.save()
   console.log()
 }
-embedder.save()
 
 const methodsOut: Record<string, KReport> = {}
 const byCategory: Record<string, Record<string, KReport>> = {}

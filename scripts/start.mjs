@@ -118,16 +118,29 @@ export async function seedDemo(base, token) {
 
 /**
  * Spawn `wrangler dev --local` on 127.0.0.1 (stdout/stderr piped). Options: port, persistTo (state
- * directory, default .wrangler/state), envFile (secrets, default .dev.vars), vars ({ NAME: value }).
+ * directory, default .wrangler/state), envFile (secrets, default .dev.vars), vars ({ NAME: value }),
+ * script (instead of wrangler.toml's main), cwd (the project folder, default this repository),
+ * extraArgs (more wrangler arguments).
  */
-export function spawnWranglerDev({ port, persistTo, envFile, vars = {} }) {
+export function spawnWranglerDev({ port, persistTo, envFile, vars = {}, script, cwd = root, extraArgs = [] }) {
   const wrangler = fileURLToPath(new URL('../node_modules/wrangler/bin/wrangler.js', import.meta.url))
-  const args = [wrangler, 'dev', '--local', '--ip', '127.0.0.1', '--port', String(port), '--show-interactive-dev-session=false']
+  const args = [
+    wrangler,
+    'dev',
+    ...(script ? [script] : []),
+    '--local',
+    '--ip',
+    '127.0.0.1',
+    '--port',
+    String(port),
+    '--show-interactive-dev-session=false',
+  ]
   if (persistTo) args.push('--persist-to', persistTo)
   if (envFile) args.push('--env-file', envFile)
   for (const [name, value] of Object.entries(vars)) args.push('--var', `${name}:${value}`)
+  args.push(...extraArgs)
   return spawn(process.execPath, args, {
-    cwd: root,
+    cwd,
     env: { ...process.env, WRANGLER_SEND_METRICS: 'false', WRANGLER_HIDE_BANNER: 'true' },
     stdio: ['ignore', 'pipe', 'pipe'],
     // Its own process group, so stopping it also stops the workerd processes it started.

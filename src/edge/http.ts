@@ -51,6 +51,8 @@ export interface HttpHandlerOptions {
   cors?: boolean
   /** Clock, for tests. @default Date.now */
   now?: () => number
+  /** Where failures of the server's own parts (5xx) are reported. @default console.error */
+  onError?: (error: unknown, request: Request) => void
 }
 
 export const DEFAULT_HTTP_LIMITS: HttpLimits = { maxBodyBytes: 1024 * 1024, rateLimitPerMinute: 600, maxBatchItems: 1000 }
@@ -167,6 +169,8 @@ export function createHttpHandler(options: HttpHandlerOptions): (request: Reques
       response = await handle(request)
     } catch (e) {
       response = errorResponse(e)
+      discardBody(request)
+      if (response.status >= 500) (options.onError ?? ((err) => console.error('engram: request failed', err)))(e, request)
     }
     if (cors) {
       response.headers.set('access-control-allow-origin', '*')
@@ -175,6 +179,11 @@ export function createHttpHandler(options: HttpHandlerOptions): (request: Reques
     }
     return response
   }
+}
+
+/** Refused before its body was read: cancel it, so the runtime does not keep reading an abandoned stream. */
+export function discardBody(request: Request): void {
+  if (request.body && !request.bodyUsed && !request.body.locked) request.body.cancel().catch(() => {})
 }
 
 /** A JSON error response for any thrown value (unknown failures are not described to the client). */

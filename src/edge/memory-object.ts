@@ -18,7 +18,7 @@ import { edgeTieredDriver } from '../store/drivers/edge-tiered.js'
 import { bearerToken, tokenAuth, verifyToken } from './auth.js'
 import { dashboardPage } from './dashboard/page.js'
 import { embedderFromEnv } from './embedder-from-env.js'
-import { createHttpHandler, DEFAULT_HTTP_LIMITS, type EdgeMemory, errorResponse, type HttpLimits } from './http.js'
+import { createHttpHandler, DEFAULT_HTTP_LIMITS, discardBody, type EdgeMemory, errorResponse, type HttpLimits } from './http.js'
 
 export interface DurableObjectStubLike {
   fetch(request: Request): Promise<Response>
@@ -135,6 +135,8 @@ export const edgeWorker = {
       return await env.MEMORY.get(env.MEMORY.idFromName(claims.namespace)).fetch(request)
     } catch (e) {
       const response = errorResponse(e)
+      discardBody(request)
+      if (response.status >= 500) console.error('engram: request failed', e)
       response.headers.set('access-control-allow-origin', '*')
       return response
     }

@@ -36,7 +36,7 @@ export type EncryptionOptions =
   | {
       /** Derives the key-encryption key with PBKDF2-SHA-256 and the namespace's stored salt. */
       passphrase: string
-      /** PBKDF2 iterations for a new namespace or a rotation (an existing namespace keeps its own). @default 600_000 */
+      /** PBKDF2 iterations in all, for a new namespace or a rotation (an existing namespace keeps its own). @default 600_000 */
       iterations?: number
     }
   | {
@@ -52,7 +52,15 @@ const IV_BYTES = 12
 const HEADER_BYTES = 1 + 4 + IV_BYTES
 const encoder = new TextEncoder()
 
-type KekParams = { type: 'pbkdf2'; hash: 'SHA-256'; iterations: number; salt: string } | { type: 'key' }
+/**
+ * `iterations` per round, `rounds` chained rounds (each round's 256 bits are the next round's
+ * password). Cloudflare Workers refuse PBKDF2 above 100,000 iterations per call, so the default
+ * 600,000 is 6 rounds of 100,000: the same work, and a store opens on every runtime.
+ */
+type KekParams = { type: 'pbkdf2'; hash: 'SHA-256'; iterations: number; rounds?: number; salt: string } | { type: 'key' }
+
+/** The most iterations one PBKDF2 call may ask for on every runtime (workerd's limit). */
+const MAX_ITERATIONS_PER_CALL = 100_000
 
 interface CryptoMeta {
   v: 1
@@ -211,8 +219,11 @@ function checkOptions(options: unknown): asserts options is EncryptionOptions {
     if (typeof o.passphrase !== 'string' || o.passphrase.length === 0 || o.passphrase.length > MAX_PASSPHRASE) {
       throw memoryError('VALIDATION', `encryption.passphrase must be a non-empty string of at most ${MAX_PASSPHRASE} characters`)
     }
-    if (o.iterations !== undefined && (!Number.isInteger(o.iterations) || (o.iterations as number) < MIN_ITERATIONS)) {
-      throw memoryError('VALIDATION', `encryption.iterations must be an integer of at least ${MIN_ITERATIONS}`)
+    if (
+      o.iterations !== undefined &&
+      (!Number.isInteger(o.iterations) || (o.iterations as number) < MIN_ITERATIONS || (o.iterations as number) > 100_000_000)
+    ) {
+      throw memoryError('VALIDATION', `encryption.iterations must be an integer from ${MIN_ITERATIONS} to 100,000,000`)
     }
     return
   }
@@ -233,20 +244,24 @@ function checkOptions(options: unknown): asserts options is EncryptionOptions {
 function newKekParams(options: EncryptionOptions): KekParams {
   if ('key' in options) return { type: 'key' }
   const salt = crypto.getRandomValues(new Uint8Array(16))
-  return { type: 'pbkdf2', hash: 'SHA-256', iterations: options.iterations ?? DEFAULT_PBKDF2_ITERATIONS, salt: b64encode(salt) }
+  const total = options.iterations ?? DEFAULT_PBKDF2_ITERATIONS
+  const rounds = Math.ceil(total / MAX_ITERATIONS_PER_CALL)
+  return { type: 'pbkdf2', hash: 'SHA-256', iterations: Math.ceil(total / rounds), rounds, salt: b64encode(salt) }
 }
 
 async function deriveKek(options: EncryptionOptions, params: KekParams): Promise<CryptoKey> {
   if ('key' in options) return options.key
   if (params.type !== 'pbkdf2') throw memoryError('UNAUTHORIZED', 'This namespace is not encrypted with a passphrase')
-  const base = await crypto.subtle.importKey('raw', encoder.encode(options.passphrase.normalize('NFC')), 'PBKDF2', false, ['deriveKey'])
-  return crypto.subtle.deriveKey(
-    { name: 'PBKDF2', hash: 'SHA-256', salt: b64decode(params.salt) as Uint8Array<ArrayBuffer>, iterations: params.iterations },
-    base,
-    { name: 'AES-GCM', length: 256 },
-    false,
-    ['encrypt', 'decrypt'],
-  )
+  const pbkdf2 = { name: 'PBKDF2', hash: 'SHA-256', salt: b64decode(params.salt) as Uint8Array<ArrayBuffer>, iterations: params.iterations }
+  let secret: Uint8Array = encoder.encode(options.passphrase.normalize('NFC'))
+  for (let round = 1; round < (params.rounds ?? 1); round++) {
+    const material = await crypto.subtle.importKey('raw', secret as Uint8Array<ArrayBuffer>, 'PBKDF2', false, ['deriveBits'])
+    secret.fill(0)
+    secret = new Uint8Array(await crypto.subtle.deriveBits(pbkdf2, material, 256))
+  }
+  const material = await crypto.subtle.importKey('raw', secret as Uint8Array<ArrayBuffer>, 'PBKDF2', false, ['deriveKey'])
+  secret.fill(0)
+  return crypto.subtle.deriveKey(pbkdf2, material, { name: 'AES-GCM', length: 256 }, false, ['encrypt', 'decrypt'])
 }
 
 const dekAad = (namespace: string, id: number) => encoder.encode(`engram/v1/${namespace}/dek/${id}`)
@@ -296,11 +311,16 @@ async function unwrapDek(kek: CryptoKey, namespace: string, id: number, wrapped:
 
 function checkMeta(value: unknown): CryptoMeta {
   const m = value as Partial<CryptoMeta> | null
-  const kek = m?.kek as { type?: unknown; iterations?: unknown; salt?: unknown } | undefined
+  const kek = m?.kek as { type?: unknown; iterations?: unknown; rounds?: unknown; salt?: unknown } | undefined
   const kekOk =
     !!kek &&
     (kek.type === 'key' ||
-      (kek.type === 'pbkdf2' && Number.isInteger(kek.iterations) && (kek.iterations as number) >= 1 && typeof kek.salt === 'string'))
+      (kek.type === 'pbkdf2' &&
+        Number.isInteger(kek.iterations) &&
+        (kek.iterations as number) >= 1 &&
+        (kek.iterations as number) <= MAX_ITERATIONS_PER_CALL &&
+        (kek.rounds === undefined || (Number.isInteger(kek.rounds) && (kek.rounds as number) >= 1 && (kek.rounds as number) <= 1000)) &&
+        typeof kek.salt === 'string'))
   const ok =
     !!m &&
     m.v === 1 &&

@@ -70,6 +70,21 @@ describe('encryption keys', () => {
     await b.close()
   })
 
+  it('the default 600,000 PBKDF2 iterations are stored as rounds of at most 100,000 (the Workers limit per call)', async () => {
+    const raw = memoryDriver()
+    const store = keepOpen(raw)
+    const a = await createMemory({ namespace: 'd', store, embedder, encryption: { passphrase: 'default cost' } })
+    const id = await a.store('opened with the default work factor')
+    await a.close()
+    const meta = JSON.parse(new TextDecoder().decode(decodeFrame((await raw.get(cryptoMetaKey('d')))!).payload))
+    expect(meta.kek).toMatchObject({ type: 'pbkdf2', hash: 'SHA-256', iterations: 100_000, rounds: 6 })
+    expect(JSON.stringify(meta)).not.toContain('default cost')
+    const b = await createMemory({ namespace: 'd', store, embedder, encryption: { passphrase: 'default cost' } })
+    expect((await b.get(id)).content).toBe('opened with the default work factor')
+    await b.close()
+    await expectCode(() => createMemory({ namespace: 'd', store, embedder, encryption: { passphrase: 'default cosT' } }), 'UNAUTHORIZED')
+  })
+
   it('a wrong passphrase rejects with UNAUTHORIZED and leaves every byte as it was', async () => {
     const raw = memoryDriver()
     const store = keepOpen(raw)

@@ -3,7 +3,7 @@
 // Extra arguments go to vitest (e.g. `npm test -- --project node`).
 import { spawnSync } from 'node:child_process'
 import { existsSync, readdirSync } from 'node:fs'
-import { ensureChromium } from './ensure-chromium.mjs'
+import { ensureSystemTools } from './ensure-chromium.mjs'
 
 const args = process.argv.slice(2)
 const projects = readdirSync(new URL('../test', import.meta.url)).filter((d) =>
@@ -11,7 +11,7 @@ const projects = readdirSync(new URL('../test', import.meta.url)).filter((d) =>
 )
 const only = args.flatMap((a, i) => (a === '--project' ? [args[i + 1]] : a.startsWith('--project=') ? [a.slice(10)] : []))
 const wanted = only.length > 0 ? only : projects
-if (wanted.includes('browser')) ensureChromium()
+ensureSystemTools({ chromium: wanted.includes('browser') || wanted.includes('workers') })
 
 const vitest = spawnSync(
   process.execPath,

@@ -101,7 +101,14 @@ describe('store and get', () => {
     await mem.store('first', { id: 'x1' })
     await expectCode(() => mem.store('second', { id: 'x1' }), 'CONFLICT')
     expect((await mem.get('x1')).content).toBe('first')
-    await expectCode(() => mem.storeBatch([{ content: 'a', id: 'y' }, { content: 'b', id: 'y' }]), 'CONFLICT')
+    await expectCode(
+      () =>
+        mem.storeBatch([
+          { content: 'a', id: 'y' },
+          { content: 'b', id: 'y' },
+        ]),
+      'CONFLICT',
+    )
     expect(await mem.count()).toBe(1)
   })
 })
@@ -195,7 +202,12 @@ describe('recall', () => {
     { id: 'meet', content: 'User prefers morning meetings before ten', type: 'preference' as const, metadata: { category: 'scheduling' } },
     { id: 'cat', content: 'The cat is named Whiskers and likes tuna', type: 'semantic' as const, metadata: { category: 'pets' } },
     { id: 'lunch', content: 'Had lunch with Bob at the Italian place', type: 'episodic' as const, metadata: { category: 'food' } },
-    { id: 'deploy', content: 'To deploy run npm run build then wrangler deploy', type: 'procedural' as const, metadata: { category: 'work' } },
+    {
+      id: 'deploy',
+      content: 'To deploy run npm run build then wrangler deploy',
+      type: 'procedural' as const,
+      metadata: { category: 'work' },
+    },
     { id: 'sad', content: 'User felt sad about missing the morning train', type: 'emotional' as const, metadata: { category: 'mood' } },
   ]
 
@@ -405,7 +417,9 @@ describe('update, history, forget', () => {
 describe('list and count', () => {
   it('pages with a cursor through every memory exactly once', async () => {
     const mem = await open()
-    await mem.storeBatch(Array.from({ length: 25 }, (_, i) => ({ content: `item ${i}`, type: i % 2 ? ('semantic' as const) : ('episodic' as const) })))
+    await mem.storeBatch(
+      Array.from({ length: 25 }, (_, i) => ({ content: `item ${i}`, type: i % 2 ? ('semantic' as const) : ('episodic' as const) })),
+    )
     const seen: string[] = []
     let cursor: string | undefined
     do {
@@ -447,7 +461,10 @@ describe('export, import, snapshot, rollback', () => {
 
   it('import of a malformed record names it and imports nothing', async () => {
     const mem = await open()
-    const lines = [JSON.stringify({ id: 'ok1', content: 'fine', type: 'semantic', tier: 'long-term', importance: 0.5, createdAt: 1, updatedAt: 1 }), JSON.stringify({ id: 'bad', content: 'x', type: 'nonsense', tier: 'long-term', importance: 0.5, createdAt: 1, updatedAt: 1 })]
+    const lines = [
+      JSON.stringify({ id: 'ok1', content: 'fine', type: 'semantic', tier: 'long-term', importance: 0.5, createdAt: 1, updatedAt: 1 }),
+      JSON.stringify({ id: 'bad', content: 'x', type: 'nonsense', tier: 'long-term', importance: 0.5, createdAt: 1, updatedAt: 1 }),
+    ]
     const error = await expectCode(() => mem.import(lines.join('\n')), 'VALIDATION', /record 2/)
     expect((error as { details?: { line?: number } }).details?.line).toBe(2)
     expect(await mem.count()).toBe(0)
@@ -499,7 +516,11 @@ describe('events, stats, health', () => {
 
   it('stats count by tier and type and report retrieval figures; health is ok', async () => {
     const mem = await open()
-    await mem.storeBatch([{ content: 'a', type: 'semantic' }, { content: 'b', tier: 'short-term' }, { content: 'c', tier: 'working' }])
+    await mem.storeBatch([
+      { content: 'a', type: 'semantic' },
+      { content: 'b', tier: 'short-term' },
+      { content: 'c', tier: 'working' },
+    ])
     await mem.recall('a')
     const stats = await mem.stats()
     expect(stats.total).toBe(3)

@@ -35,7 +35,9 @@ describe('durability', () => {
   it('a reopened memory holds every acknowledged write and recalls it', async () => {
     const store = memoryDriver()
     const mem = await createMemory({ store, embedder: embedder() })
-    const ids = (await mem.storeBatch(Array.from({ length: 30 }, (_, i) => ({ content: `durable fact ${i} about topic${i}` })))).map((r) => r.id)
+    const ids = (await mem.storeBatch(Array.from({ length: 30 }, (_, i) => ({ content: `durable fact ${i} about topic${i}` })))).map(
+      (r) => r.id,
+    )
     await mem.update(ids[0]!, { content: 'rewritten first fact about zebras' })
     await mem.forget(ids[1]!)
     await mem.close()

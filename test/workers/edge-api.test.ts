@@ -269,7 +269,7 @@ describe('auth', () => {
 })
 
 describe('tenant isolation', () => {
-  it('a token for A can neither read, list, recall, export, update nor forget B’s memories', async () => {
+  it('a token for A can neither read, list, recall, export, update, forget nor watch B’s memories', async () => {
     const tokenA = await tokenFor(freshNamespace('tenant-a'))
     const tokenB = await tokenFor(freshNamespace('tenant-b'))
     const secret = 'B’s secret: the vault code is 4711'
@@ -307,6 +307,22 @@ describe('tenant isolation', () => {
     const { memory } = await callJson<{ memory: { content: string; version: number } }>('GET', `/memory/get/${id}`, { token: tokenB })
     expect(memory).toMatchObject({ content: secret, version: 1 })
     expect((await stats(tokenB)).total).toBe(1)
+
+    // A's event stream carries A's events only.
+    const events = await call('GET', '/memory/events', { token: tokenA })
+    const reader = events.body!.getReader()
+    const { id: bId } = await callJson<{ id: string }>('POST', '/memory/store', { token: tokenB, body: { content: 'another secret of B' } })
+    const { id: aId } = await callJson<{ id: string }>('POST', '/memory/store', { token: tokenA, body: { content: 'A again' } })
+    let text = ''
+    while (!text.includes(aId)) {
+      const { value, done } = await reader.read()
+      if (done) break
+      text += new TextDecoder().decode(value)
+    }
+    await reader.cancel()
+    expect(text).toContain(aId)
+    expect(text).not.toContain(bId)
+    expect(text).not.toContain(id)
   })
 })
 

@@ -1209,6 +1209,7 @@ export class EngramMemory implements Memory {
     if (this.#closed) return
     if (this.#scheduleTimer !== undefined) clearInterval(this.#scheduleTimer)
     this.#scheduleTimer = undefined
+    await this.#self.settled()
     await this.#queue
     if (this.#seq !== this.#snapshotSeq)
       await this.#writeSnapshot().catch((e) => this.#logger.warn('final snapshot failed', { error: String(e) }))
@@ -1220,6 +1221,7 @@ export class EngramMemory implements Memory {
 
   /** Wait until every queued write (including background access bookkeeping) is durable. */
   async flush(): Promise<void> {
+    await this.#self.settled()
     await this.#queue
   }
 

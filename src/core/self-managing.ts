@@ -48,6 +48,8 @@ export interface LifecycleResult {
 
 export class SelfManaging {
   readonly #host: MemoryHost
+  /** Background work started after a store (the supersession callback); `settled()` waits for it. */
+  readonly #pending = new Set<Promise<void>>()
 
   constructor(host: MemoryHost) {
     this.#host = host
@@ -78,10 +80,17 @@ export class SelfManaging {
     for (const s of plan.superseded) host.emit('superseded', [s.oldId], { by: s.newId, validTo: s.at })
     const decide = host.policy.supersede.decide
     if (host.policy.supersede.enabled && decide && fresh.length > 0) {
-      host
-        .write(() => this.#decideSupersession(fresh, decide))
+      // The callback (maybe an LLM) runs outside the write queue: later stores never wait for it.
+      const job: Promise<void> = this.#decideSupersession(fresh, decide)
         .catch((e) => host.warn('supersession callback failed', { error: String(e) }))
+        .finally(() => this.#pending.delete(job))
+      this.#pending.add(job)
     }
+  }
+
+  /** Resolves once background work started so far (and any it started) has finished. */
+  async settled(): Promise<void> {
+    while (this.#pending.size > 0) await Promise.all([...this.#pending])
   }
 
   async #decideSupersession(ids: string[], decide: NonNullable<MemoryHost['policy']['supersede']['decide']>): Promise<void> {
@@ -109,18 +118,25 @@ export class SelfManaging {
         candidates.map((c) => structuredClone(c)),
       )
       if (!Array.isArray(chosen)) throw memoryError('VALIDATION', 'The supersession callback must return an array of ids')
-      const now = host.now()
-      const changes: HostChange[] = candidates
-        .filter((c) => chosen.includes(c.id))
-        .map((c) => ({
-          op: 'supersede',
-          id: c.id,
-          record: markSuperseded(c, id, incoming.createdAt, now),
-          detail: { by: id, decidedBy: 'callback' },
-        }))
-      if (changes.length === 0) continue
-      await host.commit(changes)
-      for (const c of changes) host.emit('superseded', [c.id], { by: id, validTo: incoming.createdAt })
+      const picked = candidates.filter((c) => chosen.includes(c.id)).map((c) => c.id)
+      if (picked.length === 0) continue
+      await host.write(async () => {
+        // The memories may have changed while the callback ran: close only what is still current.
+        if (!host.get(id)) return
+        const now = host.now()
+        const changes: HostChange[] = picked
+          .map((cid) => host.get(cid))
+          .filter((c): c is MemoryRecord => c !== undefined && c.validTo === undefined)
+          .map((c) => ({
+            op: 'supersede',
+            id: c.id,
+            record: markSuperseded(c, id, incoming.createdAt, now),
+            detail: { by: id, decidedBy: 'callback' },
+          }))
+        if (changes.length === 0) return
+        await host.commit(changes)
+        for (const c of changes) host.emit('superseded', [c.id], { by: id, validTo: incoming.createdAt })
+      })
     }
   }
 

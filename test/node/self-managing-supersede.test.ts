@@ -118,6 +118,33 @@ describe('supersession through the memory', () => {
     expect(calls.length).toBeGreaterThan(0)
   })
 
+  it('a slow callback never holds up later writes; flush waits for it', async () => {
+    let release: () => void = () => undefined
+    const gate = new Promise<void>((resolve) => {
+      release = resolve
+    })
+    const mem = await open({
+      policy: {
+        supersede: {
+          decide: async (incoming, candidates) => {
+            await gate
+            return incoming.content.startsWith('Standup') ? candidates.filter((c) => c.content.startsWith('Standup')).map((c) => c.id) : []
+          },
+        },
+      },
+    })
+    const first = await mem.store('Standup is at 9:30 in room A')
+    const second = await mem.store('Standup is at 9:30 in room B now')
+    const third = await mem.store('Unrelated: bring a jacket')
+    expect((await mem.get(first)).validTo).toBeUndefined()
+    const flushed = mem.flush()
+    release()
+    await flushed
+    expect((await mem.get(first)).supersededBy).toBe(second)
+    expect((await mem.get(second)).validTo).toBeUndefined()
+    expect((await mem.get(third)).validTo).toBeUndefined()
+  })
+
   it('can be switched off', async () => {
     const mem = await open({ policy: { supersede: { enabled: false } } })
     const a = await mem.store('My favourite colour is blue')

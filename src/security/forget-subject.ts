@@ -29,7 +29,9 @@ import type { MemoryRecord, Scope } from '../core/types.js'
 import { parseJsonBytes } from '../store/codec.js'
 import type { DriverOp } from '../store/driver.js'
 import { sha256Hex, tombstoneOf } from './audit.js'
+import { isEncryptionCodec } from './encryption.js'
 import { type HostPending, listAll, type SecurityHost } from './host.js'
+import { rotateKey } from './rotation.js'
 
 /** Who to forget: every given field must match the memory's scope. */
 export type ForgetSubjectQuery = Scope
@@ -55,14 +57,43 @@ export interface ForgetSubjectReport {
   auditSeq: number
   /** What was checked beyond the records, in words. */
   checked: string[]
+  /** With `rotateKey`: the data key everything is now encrypted with. */
+  keyRotated?: number
 }
 
 const SCOPE_FIELDS = ['userId', 'agentId', 'sessionId', 'conversationId'] as const
 const CHUNK = 500
 
-export async function forgetSubject(host: SecurityHost, query: ForgetSubjectQuery): Promise<ForgetSubjectReport> {
+export interface ForgetSubjectOptions {
+  /**
+   * Encrypted memories only: afterwards, re-encrypt everything under a new data key and drop the old
+   * one (crypto-shredding). Bytes a backend keeps after a delete (IndexedDB/LevelDB files before
+   * compaction, a journal, an orphaned blob) then stay unreadable even to the passphrase. @default false
+   */
+  rotateKey?: boolean
+}
+
+export async function forgetSubject(
+  host: SecurityHost,
+  query: ForgetSubjectQuery,
+  options: ForgetSubjectOptions = {},
+): Promise<ForgetSubjectReport> {
   const wanted = checkQuery(query)
+  if (!options || typeof options !== 'object') throw memoryError('VALIDATION', 'forgetSubject options must be an object')
+  if (options.rotateKey && !isEncryptionCodec(host.codec)) {
+    throw memoryError('UNSUPPORTED', 'rotateKey needs an encrypted memory (open it with `encryption`)')
+  }
   const subject = await sha256Hex(`engram/forget/${host.namespace}/${JSON.stringify(wanted)}`)
+  const report = await purge(host, wanted, subject)
+  if (options.rotateKey) {
+    const rotation = await rotateKey(host, undefined)
+    report.keyRotated = rotation.keyId
+    report.checked.push(`every blob re-encrypted under data key ${rotation.keyId}; the old data key is gone`)
+  }
+  return report
+}
+
+async function purge(host: SecurityHost, wanted: [string, string][], subject: string): Promise<ForgetSubjectReport> {
   return host.exclusive(async () => {
     const persisted = host.records()
     const working = host.workingRecords()

@@ -9,7 +9,7 @@ export {
   verifyAuditLog,
 } from './audit.js'
 export { type EncryptionOptions, isEncryptionCodec } from './encryption.js'
-export { type ForgetSubjectQuery, type ForgetSubjectReport, forgetSubject } from './forget-subject.js'
+export { type ForgetSubjectOptions, type ForgetSubjectQuery, type ForgetSubjectReport, forgetSubject } from './forget-subject.js'
 export type { SecurityHost } from './host.js'
 export { readVectorOrMissing } from './integrity.js'
 export { noteRedactions, type RedactionCounts, type Redactor, redactInput, redactItems } from './redact.js'

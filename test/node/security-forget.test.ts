@@ -137,3 +137,31 @@ describe('the shared forgetSubject scan (what the browser and workerd suites cal
     expect(result.report).toMatchObject({ records: 3, snapshotRewritten: true })
   })
 })
+
+describe('forgetSubject with rotateKey (crypto-shredding)', () => {
+  it('re-encrypts everything under a new data key and drops the old one', async () => {
+    const raw = memoryDriver()
+    const store = keepOpen(raw)
+    const encryption = { passphrase: 'pw', iterations: 10_000 }
+    const mem = await createMemory({ namespace: 's', store, embedder, encryption })
+    await mem.store('Zq7alice secret', { scope: { userId: 'alice' } })
+    await mem.store('Bob note', { scope: { userId: 'bob' } })
+    const report = await mem.forgetSubject({ userId: 'alice' }, { rotateKey: true })
+    expect(report).toMatchObject({ records: 1, keyRotated: 2 })
+    await mem.close()
+    const meta = JSON.parse(new TextDecoder().decode((await raw.get('s/meta/crypto'))!.subarray(16)))
+    expect(meta.deks.map((d: { id: number }) => d.id)).toEqual([2])
+    const again = await createMemory({ namespace: 's', store, embedder, encryption })
+    expect(await again.count()).toBe(1)
+    expect((await again.verifyAudit()).ok).toBe(true)
+    await again.close()
+  })
+
+  it('is refused on an unencrypted memory before anything is forgotten', async () => {
+    const mem = await createMemory({ store: memoryDriver(), embedder })
+    await mem.store('kept', { scope: { userId: 'alice' } })
+    await expectCode(() => mem.forgetSubject({ userId: 'alice' }, { rotateKey: true }), 'UNSUPPORTED')
+    expect(await mem.count()).toBe(1)
+    await mem.close()
+  })
+})

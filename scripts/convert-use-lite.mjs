@@ -398,7 +398,8 @@ function readWeights(dir, manifest) {
 /** sha256 of each file this script writes. A change of the source package or of the converter shows here. */
 export const EXPECTED_SHA256 = {
   'use-lite.onnx': 'efce3796c57c4e065bbbd8ae844bbb4a3951abe783c6f7f26345641232b86f1c',
-  'use-lite-int8.onnx': '3b4042a48f3097f904044efb050f6ae733bfe133990db735d9d7279a97ce9e33',
+  'use-lite-int8.onnx': '9a970ce57af8de50ecd79a3fc35f5c24ea38e902ee00f316711fa64b5857af84',
+  'use-lite-int8-dynamic.onnx': '25904793f785f1a85b2dccc7169f417870ed53bf0d52db82d071afe9917ea707',
   'use-lite-vocab.json': '1ad860b9720c16cd48e666d664a556b2515c04f5a26a4b53c0372427913b1b8e',
 }
 
@@ -443,6 +444,7 @@ async function main() {
   const files = {
     'use-lite.onnx': encodeModel(fp32),
     'use-lite-int8.onnx': encodeModel(quantizeWeightsInt8(fp32)),
+    'use-lite-int8-dynamic.onnx': encodeModel(quantizeWeightsInt8(fp32, { mode: 'dynamic' })),
     'use-lite-vocab.json': readFileSync(join(sourceDir, 'vocab.json')),
   }
   const problems = []

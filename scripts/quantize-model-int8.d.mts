@@ -1,4 +1,10 @@
 import type { ModelDescription } from './model-onnx-writer.d.mts'
 
-/** Weight-only int8 (per output channel, symmetric) of the large rank-2 float weights. */
-export declare function quantizeWeightsInt8(model: ModelDescription, options?: { minElements?: number }): ModelDescription
+/**
+ * int8 (per output channel, symmetric) of the large rank-2 float weights: 'weights' restores them as float
+ * at load (weight-only), 'dynamic' keeps MatMul weights int8 and quantizes their inputs per call.
+ */
+export declare function quantizeWeightsInt8(
+  model: ModelDescription,
+  options?: { minElements?: number; mode?: 'weights' | 'dynamic' },
+): ModelDescription

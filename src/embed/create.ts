@@ -12,9 +12,10 @@ export type EmbedderModel = BuiltinModelName | BertModelConfig
 /** Options of {@link createEmbedder}. */
 export interface CreateEmbedderOptions extends OnnxRuntimeOptions {
   /**
-   * A built-in model that works offline (`'use-lite-int8'`, `'use-lite'`: Universal Sentence Encoder lite,
-   * 512 dimensions, shipped in the package), or a BERT-family ONNX export loaded by URL.
-   * @default 'use-lite-int8'
+   * A built-in model that works offline — Universal Sentence Encoder lite, 512 dimensions, shipped in the
+   * package: `'use-lite-int8-dynamic'` (int8 weights and products, the fastest), `'use-lite-int8'` (int8
+   * weights, float products), `'use-lite'` (fp32, the reference) — or a BERT-family ONNX export loaded by URL.
+   * @default 'use-lite-int8-dynamic'
    */
   model?: EmbedderModel
   /** Chunks per inference call. @default 32 */
@@ -41,7 +42,7 @@ export interface CreateEmbedderOptions extends OnnxRuntimeOptions {
  * Empty or whitespace-only texts are rejected (VALIDATION); failures to load or run are EMBEDDING errors.
  *
  * @example
- * const embedder = await createEmbedder()                                   // offline, USE-lite int8, 512-d
+ * const embedder = await createEmbedder()                         // offline, USE-lite int8, 512-d
  * const [v] = await embedder.embed(['User prefers morning meetings'])
  * @example
  * const minilm = await createEmbedder({

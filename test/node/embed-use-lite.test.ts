@@ -99,10 +99,19 @@ describe('USE-lite on onnxruntime-web matches the TF.js graph', () => {
     expect(result.maxAbsDiff, result.worst).toBeLessThan(1e-4)
   })
 
-  it('int8 stays within cosine 0.99 of fp32 on every sentence', async () => {
+  it('the default is int8 with int8 products (use-lite-int8-dynamic)', () => {
+    expect(int8.id).toBe('use-lite-int8-dynamic')
+    expect(int8.dims).toBe(512)
+  })
+
+  it('both int8 variants stay within cosine 0.99 of fp32 on every sentence', async () => {
+    const weightOnly = await createEmbedder({ model: 'use-lite-int8' })
     const a = await fp32.embed([...PARITY_SENTENCES])
-    const b = await int8.embed([...PARITY_SENTENCES])
-    for (let i = 0; i < a.length; i++) expect(dot(a[i]!, b[i]!), PARITY_SENTENCES[i]).toBeGreaterThan(0.99)
+    for (const variant of [weightOnly, int8]) {
+      const b = await variant.embed([...PARITY_SENTENCES])
+      for (let i = 0; i < a.length; i++) expect(dot(a[i]!, b[i]!), `${variant.id}: ${PARITY_SENTENCES[i]}`).toBeGreaterThan(0.99)
+    }
+    await weightOnly.dispose?.()
   })
 
   it('a batch gives the same vectors as one text at a time', async () => {
@@ -187,7 +196,7 @@ describe('USE-lite bad input', () => {
     const bytes = readFileSync(new URL(BUILTIN_MODELS['use-lite-int8'].file, modelsDir))
     const truncated = join(dir, 'truncated.onnx')
     writeFileSync(truncated, bytes.subarray(0, bytes.length >> 1))
-    await expect(createEmbedder({ modelUrl: truncated })).rejects.toSatisfy(
+    await expect(createEmbedder({ model: 'use-lite-int8', modelUrl: truncated })).rejects.toSatisfy(
       (e: unknown) => isMemoryError(e, 'EMBEDDING') && /checksum/.test((e as Error).message),
     )
     const missing = join(dir, 'missing.onnx')

@@ -6,6 +6,7 @@
  *   <ns>/vec/<id>           its embedding (raw little-endian f32)
  *   <ns>/log/<seq>          one log entry per mutation (the history, the audit trail, the change feed)
  *   <ns>/hist/<id>/<seq>    marker: entry <seq> concerns <id> (history without scanning the log)
+ *   <ns>/arc/<id>           an archived memory's vector (int8 + deflate), out of the hot index
  *   <ns>/snap/index         derived index snapshot: covered seq + vector index bytes + keyword index
  *   <ns>/mark/<snapshotId>  user snapshots (rollback points)
  */

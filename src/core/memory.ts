@@ -7,6 +7,33 @@
  * derived: opened from the newest valid snapshot plus the log after it, or rebuilt from the records.
  */
 import type { Embedder } from '../embed/embedder.js'
+import {
+  type AuditEvent,
+  type AuditReport,
+  type EncryptionOptions,
+  type ExportAuditOptions,
+  exportAuditLog,
+  type ForgetSubjectOptions,
+  type ForgetSubjectQuery,
+  type ForgetSubjectReport,
+  forgetSubject,
+  GENESIS_HASH,
+  isEncryptionCodec,
+  noteRedactions,
+  openSecurity,
+  type RedactionCounts,
+  type Redactor,
+  type RotateOptions,
+  type RotationReport,
+  readVectorOrMissing,
+  redactInput,
+  redactItems,
+  reencrypt,
+  rotateKey,
+  type SecurityHost,
+  sealEntry,
+  verifyAuditLog,
+} from '../security/hooks.js'
 import { type BlobCodec, jsonBytes, parseJsonBytes, plainCodec } from '../store/codec.js'
 import type { StoreDriver } from '../store/driver.js'
 import { FlatIndex } from '../vector/flat.js'
@@ -60,6 +87,7 @@ import {
   type ForgetQuery,
   type HealthReport,
   type HistoryEntry,
+  type ImportOptions,
   type Limits,
   type ListOptions,
   type ListPage,
@@ -103,6 +131,8 @@ export interface MemoryInternals {
   codec?: BlobCodec
   /** Who is acting, recorded in the log (audit). */
   actor?: string
+  /** PII redaction before storage and embedding (built from `redact` by createMemory). */
+  redactor?: Redactor
 }
 
 interface PendingEntry {
@@ -115,6 +145,8 @@ interface PendingEntry {
   /** Records rewritten without a history entry (access bookkeeping). */
   rewrites?: MemoryRecord[]
   detail?: Record<string, unknown>
+  /** Raw driver ops in the same transaction (forgetSubject's tombstones). */
+  extraOps?: Parameters<NonNullable<StoreDriver['transaction']>>[0]
 }
 
 /**
@@ -128,7 +160,7 @@ export async function createMemory(options: CreateMemoryOptions & MemoryInternal
   assertObject(options, 'createMemory options')
   const embedder = options.embedder ?? (await defaultEmbedder())
   const store = options.store ?? (await import('../store/drivers/memory.js')).memoryDriver()
-  const memory = new EngramMemory(options, store, embedder)
+  const memory = new EngramMemory({ ...options, ...(await openSecurity(store, options)) }, store, embedder)
   await memory.open()
   return memory
 }
@@ -152,6 +184,8 @@ export class EngramMemory implements Memory {
   readonly #codec: BlobCodec
   readonly #lock: (<T>(fn: () => Promise<T>) => Promise<T>) | undefined
   readonly #actor: string | undefined
+  readonly #redactor: Redactor | undefined
+  #lastHash = GENESIS_HASH
   readonly #logger
   readonly #events
 
@@ -170,6 +204,8 @@ export class EngramMemory implements Memory {
   #nextSweep = 0
   #workingSeq = 0
   readonly #retrieval = { count: 0, scoreSum: 0, latencySum: 0 }
+  /** Access bookkeeping queued but not yet written; later recalls join it. */
+  #pendingAccess: { ids: Set<string>; audits: Record<string, unknown>[] } | undefined
   /** The self-managing layer (dedup, supersession, lifecycle, graph, context...): src/core/self-managing.ts. */
   readonly #policy: MemoryPolicy
   readonly #self: SelfManaging
@@ -196,6 +232,7 @@ export class EngramMemory implements Memory {
     this.#codec = options.codec ?? plainCodec
     this.#lock = options.lock
     this.#actor = options.actor
+    this.#redactor = options.redactor
     this.#logger = options.logger ?? silentLogger
     this.#events = new Emitter(this.#logger)
     this.#workingVectors = new FlatIndex({ dims: embedder.dims })
@@ -207,11 +244,15 @@ export class EngramMemory implements Memory {
   async open(): Promise<void> {
     const head = await this.#readHead()
     this.#seq = head?.seq ?? 0
+    this.#lastHash = head?.hash ?? GENESIS_HASH
     for await (const record of this.#scanRecords()) this.#records.set(record.id, record)
     const restored = await this.#restoreIndexes()
     if (!restored) await this.#rebuildIndexes()
     if (head && (head.embedder !== this.#embedder.id || head.dims !== this.#embedder.dims)) await this.#reembedAll()
     else if (!head) await this.#store.set(this.#keys.head, await this.#encode(this.#headValue()))
+    if (isEncryptionCodec(this.#codec) && this.#codec.rotationPending) {
+      reencrypt(this.#securityHost(), this.#codec).catch((e) => this.#logger.warn('key rotation did not finish', { error: String(e) }))
+    }
     if (this.#scheduleMs !== undefined && this.#scheduleTimer === undefined) {
       this.#scheduleTimer = setInterval(() => {
         if (!this.#closed) this.optimize().catch((e) => this.#logger.warn('scheduled optimize failed', { error: String(e) }))
@@ -237,6 +278,7 @@ export class EngramMemory implements Memory {
     }
     await this.#resync([...ids])
     this.#seq = Math.max(head.seq, ...entries.map((e) => e.seq))
+    this.#lastHash = head.hash ?? this.#lastHash
     if (entries.length > 0) this.#emit('changed', [...ids], { remote: true })
     return entries.length
   }
@@ -303,9 +345,13 @@ export class EngramMemory implements Memory {
         if (record.tier === 'archived') continue
         this.#keywords.add(record.id, record.content)
         const vec = vecBytes[j]
-        if (vec && record.dims === this.#embedder.dims) {
+        const vector =
+          vec && record.dims === this.#embedder.dims
+            ? await readVectorOrMissing(this.#integrity(), this.#keys.vec(record.id), vec, this.#embedder.dims)
+            : undefined
+        if (vector) {
           addIds.push(record.id)
-          addVectors.push(bytesToVector(await this.#codec.decode(vec), this.#embedder.dims))
+          addVectors.push(vector)
         } else missing.push(record)
       }
       this.#vectors.addMany(addIds, addVectors)
@@ -354,6 +400,7 @@ export class EngramMemory implements Memory {
     if (pending.length === 0) return []
     const at = this.#now()
     let seq = this.#seq
+    let hash = this.#lastHash
     const ops: Parameters<NonNullable<StoreDriver['transaction']>>[0] = []
     const entries: LogEntry[] = []
     for (const p of pending) {
@@ -365,6 +412,7 @@ export class EngramMemory implements Memory {
       if (p.touches) entry.touches = p.touches
       if (p.detail) entry.detail = p.detail
       if (this.#actor) entry.actor = this.#actor
+      hash = await sealEntry(entry, hash)
       entries.push(entry)
       ops.push({ type: 'set', key: this.#keys.log(seq), value: await this.#encode(entry) })
       if (p.id !== undefined && p.op !== 'access') ops.push({ type: 'set', key: this.#keys.hist(p.id, seq), value: HIST_MARK })
@@ -384,8 +432,9 @@ export class EngramMemory implements Memory {
         ops.push({ type: 'delete', key: this.#keys.rec(p.id) }, { type: 'delete', key: this.#keys.vec(p.id) })
         if (this.#records.get(p.id)?.tier === 'archived') ops.push({ type: 'delete', key: archiveKey(this.namespace, p.id) })
       }
+      if (p.extraOps) ops.push(...p.extraOps)
     }
-    ops.push({ type: 'set', key: this.#keys.head, value: await this.#encode(this.#headValue(seq)) })
+    ops.push({ type: 'set', key: this.#keys.head, value: await this.#encode({ ...this.#headValue(seq), hash }) })
     try {
       if (this.#store.transaction) await this.#store.transaction(ops)
       else throw memoryError('UNSUPPORTED', `The '${this.#store.name}' driver has no transactions; it cannot be a primary store`)
@@ -393,6 +442,7 @@ export class EngramMemory implements Memory {
       throw asMemoryError(e, 'STORAGE', `Could not write to the '${this.#store.name}' store`)
     }
     this.#seq = seq
+    this.#lastHash = hash
     for (const p of pending) {
       if (p.removed && p.id !== undefined) {
         this.#unindex(p.id)
@@ -432,7 +482,7 @@ export class EngramMemory implements Memory {
   }
 
   async store(content: string, options: StoreOptions = {}): Promise<string> {
-    const [result] = await this.#storeMany([{ ...options, content }], options.signal)
+    const [result] = await this.#storeMany([{ ...options, content }], options?.signal)
     return result!.id
   }
 
@@ -451,6 +501,8 @@ export class EngramMemory implements Memory {
     onProgress?: (p: { done: number; total: number }) => void,
   ): Promise<StoreResult[]> {
     this.#assertOpen()
+    const redaction = this.#redactor ? await redactItems(this.#redactor, items) : undefined
+    if (redaction) items = redaction.items
     const ctx = this.#context()
     const records = items.map((item, i) => {
       assertObject(item, `batch item ${i}`)
@@ -498,6 +550,7 @@ export class EngramMemory implements Memory {
         policy: this.#policy,
         now: this.#now(),
       })
+      if (redaction) noteRedactions(plan.changes, records, redaction.found)
       for (const w of plan.working) this.#storeWorking(w.record, w.vector)
       await this.#commit(plan.changes)
       this.#self.afterStore(plan)
@@ -527,6 +580,8 @@ export class EngramMemory implements Memory {
   async update(id: string, patch: UpdatePatch): Promise<MemoryRecord> {
     this.#assertOpen()
     checkId(id)
+    const redaction = this.#redactor ? await redactInput(this.#redactor, patch) : undefined
+    if (redaction) patch = redaction.input
     const draft = applyPatch(this.#mustGet(id), patch, this.#context())
     const vector =
       patch.content === undefined ? await this.#self.vectorForTierMove(this.#mustGet(id), draft) : (await this.#embed([draft.content]))[0]
@@ -537,6 +592,7 @@ export class EngramMemory implements Memory {
         this.#storeWorking(next, vector)
       } else {
         const entry: PendingEntry = { op: 'update', id, record: next }
+        if (redaction && Object.keys(redaction.found).length > 0) entry.detail = { redacted: redaction.found }
         if (vector) entry.vector = vector
         await this.#commit([entry])
       }
@@ -686,6 +742,8 @@ export class EngramMemory implements Memory {
     const started = performance.now()
     checkContent(query, this.#limits, 'query')
     assertObject(options, 'recall options')
+    const redactedQuery = this.#redactor ? await this.#redactor.text(query) : undefined
+    if (redactedQuery) query = redactedQuery.text
     const k = options.k ?? 10
     if (!Number.isInteger(k) || k < 1 || k > this.#limits.maxK)
       throw memoryError('VALIDATION', `k must be an integer in 1..${this.#limits.maxK}`)
@@ -768,7 +826,10 @@ export class EngramMemory implements Memory {
     }
     scored.sort((a, b) => b.score - a.score || (a.memory.id < b.memory.id ? -1 : 1))
     const hits = scored.slice(0, k)
-    const result = options.peek ? hits.map((h) => ({ ...h, memory: structuredClone(h.memory) })) : await this.#touch(hits, now)
+    const audit = recallAudit(hits, k, mode, redactedQuery?.found)
+    const result = options.peek
+      ? (await this.#touch([], now, audit), hits.map((h) => ({ ...h, memory: structuredClone(h.memory) })))
+      : await this.#touch(hits, now, audit)
     if (options.includeRelated) result.push(...this.#self.relatedHits(result, options.maxDepth, (r) => visible(r, now)))
     this.#retrieval.count++
     this.#retrieval.latencySum += performance.now() - started
@@ -795,7 +856,7 @@ export class EngramMemory implements Memory {
   }
 
   /** Count the access, renew short-term TTLs; persisted in the background, visible at once. */
-  async #touch(hits: RecallHit[], now: number): Promise<RecallHit[]> {
+  async #touch(hits: RecallHit[], now: number, audit?: Record<string, unknown>): Promise<RecallHit[]> {
     const touched: string[] = []
     const result = hits.map((hit) => {
       // Access counters change in place: a write in flight that replaces this record keeps the larger values.
@@ -806,18 +867,33 @@ export class EngramMemory implements Memory {
       if (record.tier !== 'working') touched.push(record.id)
       return { ...hit, memory: structuredClone(record) }
     })
-    if (touched.length > 0) {
-      this.#write(() => {
-        // Persist what is current when the write runs (it may hold later accesses, or be gone).
-        const current = touched.map((id) => this.#records.get(id)).filter((r): r is MemoryRecord => r !== undefined)
-        const touches = current.map((r) => {
-          const t: Touch = { id: r.id, accessCount: r.accessCount, lastAccessedAt: r.lastAccessedAt }
-          if (r.expiresAt !== undefined) t.expiresAt = r.expiresAt
-          return t
-        })
-        return this.#commit([{ op: 'access', touches, rewrites: current.map((r) => structuredClone(r)) }])
-      }).catch((e) => this.#logger.warn('could not persist access counts', { error: String(e) }))
+    if (touched.length === 0 && !audit) return result
+    if (this.#pendingAccess) {
+      // A bookkeeping write is already queued: join it (many concurrent recalls, one transaction).
+      for (const id of touched) this.#pendingAccess.ids.add(id)
+      if (audit) this.#pendingAccess.audits.push(audit)
+      return result
     }
+    const pending = { ids: new Set(touched), audits: audit ? [audit] : [] }
+    this.#pendingAccess = pending
+    this.#write(() => {
+      this.#pendingAccess = undefined
+      // Persist what is current when the write runs (it may hold later accesses, or be gone).
+      const current = [...pending.ids].map((id) => this.#records.get(id)).filter((r): r is MemoryRecord => r !== undefined)
+      const touches = current.map((r) => {
+        const t: Touch = { id: r.id, accessCount: r.accessCount, lastAccessedAt: r.lastAccessedAt }
+        if (r.expiresAt !== undefined) t.expiresAt = r.expiresAt
+        return t
+      })
+      // One log entry per audited recall; the first carries the counters.
+      const details: (Record<string, unknown> | undefined)[] = pending.audits.length > 0 ? pending.audits : [undefined]
+      const entries = details.map((detail, i): PendingEntry => {
+        const entry: PendingEntry = i === 0 ? { op: 'access', touches, rewrites: current.map((r) => structuredClone(r)) } : { op: 'access', touches: [] }
+        if (detail) entry.detail = detail
+        return entry
+      })
+      return this.#commit(entries)
+    }).catch((e) => this.#logger.warn('could not persist access counts', { error: String(e) }))
     return result
   }
 
@@ -874,7 +950,7 @@ export class EngramMemory implements Memory {
       .catch((e) => this.#logger.warn('index snapshot failed', { error: String(e) }))
   }
 
-  async #writeSnapshot(): Promise<void> {
+  async #writeSnapshot(locked = false): Promise<void> {
     const write = async () => {
       const bytes = writeIndexSnapshot({
         seq: this.#seq,
@@ -886,7 +962,7 @@ export class EngramMemory implements Memory {
       await this.#store.set(this.#keys.snapshot, await this.#codec.encode(bytes))
       this.#snapshotSeq = this.#seq
     }
-    await (this.#lock ? this.#lock(write) : write())
+    await (this.#lock && !locked ? this.#lock(write) : write())
   }
 
   async stats(): Promise<MemoryStats> {
@@ -948,11 +1024,12 @@ export class EngramMemory implements Memory {
     const ids = [...this.#records.keys()].sort()
     for (let i = 0; i < ids.length; i += PAGE) {
       const page = ids.slice(i, i + PAGE).filter((id) => this.#records.has(id))
-      const vecs = includeEmbeddings ? await this.#store.getMany(page.map(this.#keys.vec)) : []
-      for (let j = 0; j < page.length; j++) {
-        const out: ExportedRecord = structuredClone(this.#records.get(page[j]!)!)
-        const vec = vecs[j]
-        if (vec) out.embedding = Array.from(bytesToVector(await this.#codec.decode(vec), this.#embedder.dims))
+      // Hot vectors are exact; archived ones come back from their int8 form (close, not bit-identical).
+      const vectors = includeEmbeddings ? await this.#vectorsOf(page) : new Map<string, Float32Array>()
+      for (const id of page) {
+        const out: ExportedRecord = structuredClone(this.#records.get(id)!)
+        const vector = vectors.get(id)
+        if (vector) out.embedding = Array.from(vector)
         yield out
       }
     }
@@ -960,7 +1037,7 @@ export class EngramMemory implements Memory {
 
   async import(
     source: Iterable<ExportedRecord> | AsyncIterable<ExportedRecord> | string,
-    options: { onProgress?: (p: { done: number }) => void; signal?: AbortSignal } = {},
+    options: ImportOptions = {},
   ): Promise<{ imported: number }> {
     this.#assertOpen()
     const records: MemoryRecord[] = []
@@ -971,9 +1048,14 @@ export class EngramMemory implements Memory {
       options.signal?.throwIfAborted()
       try {
         const value = typeof raw === 'string' ? JSON.parse(raw) : raw
-        const record = checkImportedRecord(value, this.#limits)
+        const checked = checkImportedRecord(value, this.#limits)
+        const record = this.#redactor ? (await redactInput(this.#redactor, checked)).input : checked
         const embedding = (value as ExportedRecord).embedding
-        const usable = Array.isArray(embedding) && record.embeddingModel === this.#embedder.id && embedding.length === this.#embedder.dims
+        const usable =
+          Array.isArray(embedding) &&
+          record.content === checked.content &&
+          record.embeddingModel === this.#embedder.id &&
+          embedding.length === this.#embedder.dims
         given.push(usable ? checkEmbedding(embedding) : undefined)
         records.push(record)
       } catch (e) {
@@ -999,6 +1081,8 @@ export class EngramMemory implements Memory {
       page.forEach((j, n) => {
         given[j] = vectors[n]
       })
+      // Embedding is the slow part: report it page by page; the write itself is one transaction.
+      options.onProgress?.({ done: records.length - missing.length + Math.min(i + 64, missing.length), total: records.length, phase: 'embedding' })
     }
     return this.#write(async () => {
       const pending: PendingEntry[] = records.map((record, i) => ({
@@ -1008,7 +1092,7 @@ export class EngramMemory implements Memory {
         vector: given[i]!,
       }))
       await this.#commit(pending)
-      options.onProgress?.({ done: records.length })
+      options.onProgress?.({ done: records.length, total: records.length, phase: 'written' })
       this.#emit(
         'imported',
         records.map((r) => r.id),
@@ -1056,6 +1140,8 @@ export class EngramMemory implements Memory {
       for (const id of ids) {
         const seqs = (await this.#listAll(this.#keys.histPrefix(id))).map(seqOfLogKey).filter((s) => s <= mark.seq)
         const last = seqs.length ? (await this.#readLog([Math.max(...seqs)]))[0] : undefined
+        // forgetSubject purged that state: keep what is there now rather than invent an absence.
+        if (last?.tombstone) continue
         const then = last && !last.removed ? last.record : undefined
         const now = this.#records.get(id)
         if (!then && now) pending.push({ op: 'rollback', id, removed: true, detail: { snapshot: snapshotId } })
@@ -1225,6 +1311,79 @@ export class EngramMemory implements Memory {
     await this.#queue
   }
 
+  // ---------------------------------------------------------------- privacy (src/security)
+
+  /**
+   * Remove a person's memories everywhere: records, vectors, indexes and their snapshot, derived
+   * summaries, graph links and history (tombstoned, the audit chain kept). See forget-subject.ts.
+   * @example
+   * const report = await mem.forgetSubject({ userId: 'u42' })
+   */
+  async forgetSubject(query: ForgetSubjectQuery, options?: ForgetSubjectOptions): Promise<ForgetSubjectReport> {
+    this.#assertOpen()
+    const report = await forgetSubject(this.#securityHost(), query, options)
+    if (report.auditSeq > 0 || report.working > 0) this.#emit('forgotten', [], { subject: report.subject })
+    return report
+  }
+
+  /** Check the audit hash chain over the whole log (waits for queued writes first). */
+  async verifyAudit(): Promise<AuditReport> {
+    this.#assertOpen()
+    await this.flush()
+    return verifyAuditLog(this.#auditSource())
+  }
+
+  /** The audit trail, oldest first: who did what and when, never the content. */
+  exportAudit(options?: ExportAuditOptions): AsyncIterable<AuditEvent> {
+    this.#assertOpen()
+    return exportAuditLog(this.#auditSource(), options)
+  }
+
+  /** New data key (and passphrase/key when given); re-encrypts every blob while the memory stays usable. */
+  async rotateKey(next?: EncryptionOptions, options?: RotateOptions): Promise<RotationReport> {
+    this.#assertOpen()
+    return rotateKey(this.#securityHost(), next, options)
+  }
+
+  #integrity() {
+    return { store: this.#store, codec: this.#codec, keys: this.#keys, logger: this.#logger }
+  }
+
+  #auditSource() {
+    return { store: this.#store, codec: this.#codec, logPrefix: this.#keys.logPrefix, headKey: this.#keys.head }
+  }
+
+  #securityHost(): SecurityHost {
+    return {
+      namespace: this.namespace,
+      store: this.#store,
+      keys: this.#keys,
+      codec: this.#codec,
+      records: () => [...this.#records.values()],
+      workingRecords: () => [...this.#working.values()],
+      exclusive: (fn) => this.#write(fn),
+      commit: (pending) => this.#commit(pending),
+      dropWorking: (ids) => {
+        let dropped = 0
+        for (const id of ids) {
+          if (!this.#working.delete(id)) continue
+          this.#workingVectors.remove(id)
+          this.#workingKeywords.remove(id)
+          this.#workingHistory.delete(id)
+          dropped++
+        }
+        return dropped
+      },
+      rebuildAndSnapshot: async () => {
+        await this.#rebuildIndexes()
+        await this.#writeSnapshot(true)
+      },
+      now: () => this.#now(),
+      embed: (texts) => this.#embed(texts),
+      summaryPolicy: this.#policy.summary,
+    }
+  }
+
   // ---------------------------------------------------------------- helpers
 
   #assertOpen(): void {
@@ -1387,6 +1546,13 @@ function keepAccessCounters(next: MemoryRecord, previous: MemoryRecord): void {
 function tokenCounterOf(embedder: Embedder): ((text: string) => number) | undefined {
   const count = (embedder as { countTokens?: unknown }).countTokens
   return typeof count === 'function' ? (text: string) => count.call(embedder, text) as number : undefined
+}
+
+/** What the audit log keeps of a recall: parameters and result ids, never the query text. */
+function recallAudit(hits: RecallHit[], k: number, mode: string, redacted?: RedactionCounts): Record<string, unknown> {
+  const recall: Record<string, unknown> = { k, mode, ids: hits.map((h) => h.memory.id) }
+  if (redacted && Object.keys(redacted).length > 0) recall.redacted = redacted
+  return { recall }
 }
 
 function randomSuffix(): string {

@@ -297,6 +297,7 @@ export function checkImportedRecord(value: unknown, limits: Limits): MemoryRecor
   if (r.validTo !== undefined) record.validTo = checkTimestamp(r.validTo, 'validTo')
   if (r.supersededBy !== undefined) record.supersededBy = checkId(r.supersededBy)
   if (r.summaryLevel !== undefined) record.summaryLevel = checkCount(r.summaryLevel, 'summaryLevel')
+  if (r.creditedAccessCount !== undefined) record.creditedAccessCount = checkCount(r.creditedAccessCount, 'creditedAccessCount')
   return record
 }
 

@@ -5,6 +5,8 @@
 import type { Embedder } from '../embed/embedder.js'
 import type { StoreDriver } from '../store/driver.js'
 import type { VectorIndex } from '../vector/vector-index.js'
+import type { EncryptionOptions } from '../security/encryption.js'
+import type { RedactOptions } from '../security/redact.js'
 import type { PolicyInput } from './policy.js'
 
 export const MEMORY_TYPES = ['episodic', 'semantic', 'preference', 'procedural', 'emotional', 'contextual'] as const
@@ -172,6 +174,12 @@ export interface ForgetQuery {
   ids?: string[]
 }
 
+export interface ImportOptions {
+  /** Called after each embedding page (`phase: 'embedding'`) and once the single write committed (`'written'`). */
+  onProgress?: (progress: { done: number; total: number; phase: 'embedding' | 'written' }) => void
+  signal?: AbortSignal
+}
+
 export interface ListOptions {
   cursor?: string
   /** @default 100 */
@@ -322,6 +330,16 @@ export interface CreateMemoryOptions {
   /** Clock, for tests. @default Date.now */
   now?: () => number
   logger?: Logger
+  /**
+   * Encrypt everything this namespace stores (AES-GCM, one key per namespace): `{ passphrase }` or
+   * `{ key: CryptoKey }`. A wrong passphrase rejects with `UNAUTHORIZED`. See src/security/encryption.ts.
+   */
+  encryption?: EncryptionOptions
+  /**
+   * Redact PII (emails, phones, cards, IBANs, national ids, IPs, custom patterns) before storage and
+   * before embedding: `true` masks, `{ mode: 'pseudonymize' }` keeps a stable token per value.
+   */
+  redact?: boolean | RedactOptions
   /** Dedup, supersession, consolidation, summaries, lifecycle, feedback and entity policy (src/core/policy.ts). */
   policy?: PolicyInput
   /** Run the lifecycle (`optimize`) on an interval while the memory is open (ms, or `{ intervalMs }`). */
@@ -350,7 +368,7 @@ export interface Memory {
   export(options?: { includeEmbeddings?: boolean }): AsyncIterable<ExportedRecord>
   import(
     source: Iterable<ExportedRecord> | AsyncIterable<ExportedRecord> | string,
-    options?: { onProgress?: (p: { done: number }) => void; signal?: AbortSignal },
+    options?: ImportOptions,
   ): Promise<{ imported: number }>
   snapshot(label?: string): Promise<SnapshotInfo>
   snapshots(): Promise<SnapshotInfo[]>

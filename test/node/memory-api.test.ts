@@ -288,6 +288,25 @@ describe('recall', () => {
     expect((await mem.get('cat')).lastAccessedAt).toBeGreaterThanOrEqual((await mem.get('cat')).createdAt)
   })
 
+  it('concurrent recalls share bookkeeping transactions and count every access', async () => {
+    const inner = memoryDriver()
+    let transactions = 0
+    const store = {
+      ...inner,
+      transaction: (ops: Parameters<NonNullable<typeof inner.transaction>>[0]) => (transactions++, inner.transaction!(ops)),
+    }
+    const mem = await withCorpus({ store })
+    transactions = 0
+    await Promise.all(Array.from({ length: 20 }, () => mem.recall('whiskers', { k: 1 })))
+    await mem.flush()
+    expect((await mem.get('cat')).accessCount).toBe(20)
+    expect(transactions).toBeGreaterThan(0)
+    expect(transactions).toBeLessThan(20)
+    const again = await createMemory({ store: inner, embedder: createTestEmbedder() })
+    opened.push(again)
+    expect((await again.get('cat')).accessCount).toBe(20)
+  })
+
   it('recall on an empty memory returns nothing', async () => {
     const mem = await open()
     expect(await mem.recall('anything')).toEqual([])
@@ -436,7 +455,9 @@ describe('list and count', () => {
 
 describe('export, import, snapshot, rollback', () => {
   it('export → import into a fresh memory round-trips exactly', async () => {
-    const mem = await open()
+    // One fixed clock for both memories: scores include recency, which must not drift between the recalls.
+    const c = clock()
+    const mem = await open({ now: c.now })
     await mem.storeBatch([
       { content: 'alpha fact', type: 'semantic', metadata: { n: 1, nested: { deep: [1, 'two', null] } }, scope: { userId: 'u' } },
       { content: 'beta preference', type: 'preference', importance: 0.9, pinned: true },
@@ -450,7 +471,7 @@ describe('export, import, snapshot, rollback', () => {
     expect(exported[0]!.embedding).toHaveLength(64)
 
     const jsonl = exported.map((r) => JSON.stringify(r)).join('\n')
-    const copy = await open()
+    const copy = await open({ now: c.now })
     expect(await copy.import(jsonl)).toEqual({ imported: 3 })
     const again = []
     for await (const r of copy.export()) again.push(r)

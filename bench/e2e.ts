@@ -187,7 +187,7 @@ const md = [
   '',
   `\`npx tsx bench/e2e.ts\`: engram with the default embedder (${model}), a filesystem store (\`createMemory({ path })\`) and the adaptive vector index (\`createVectorIndex\`: exact scan below 1,000, usearch HNSW above), against a plain JS peer in the same run: vectors in an array scanned by brute-force cosine plus a textbook BM25, the two lists fused by reciprocal rank. Synthetic, varied one-sentence memories; ${NQ} queries; k = 10.`,
   '',
-  `- The model alone: ${f0(embedRate)} sentences/s (batches of 32, one thread); one query embeds in ${f2(pct(queryEmbed, 50))} ms (p50).`,
+  `- The model alone: ${f0(embedRate)} sentences/s (batches of 32, wall time; on a shared machine this mostly measures the neighbours — docs/bench/embed.md has CPU-time rates); one query embeds in ${f2(pct(queryEmbed, 50))} ms (p50).`,
   `- A fresh 1k store, model included: engram ${f0(freshEngram)} memories/s (embed, fs write with fsync, both indexes) vs the peer ${f0(freshPeer)}/s (embed + push), ${(freshEngram / freshPeer).toFixed(2)}× — the model dominates both.`,
   '',
   'Store throughput below has the vectors computed beforehand (one embedding pass reused across sizes), so it is what engram adds on top of the model; recall latency excludes embedding the query (add the figure above).',

@@ -11,7 +11,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { createEmbedder } from '../src/embed/create.js'
-import { BUILTIN_MODELS } from '../src/embed/models.js'
+import { BUILTIN_MODELS, type BuiltinModelName, DEFAULT_MODEL } from '../src/embed/models.js'
 import { cachingEmbedder } from './lib/eval-embed-cache.js'
 import { type Conversation, loadLocomo } from './lib/eval-locomo-data.js'
 import { bm25Turns, cosineTurns, engramSessions, engramTurns, FULL_POLICY, oramaTurns } from './lib/eval-methods.js'
@@ -24,7 +24,7 @@ const { values } = parseArgs({
     data: { type: 'string', default: join(root, '..', 'shared', 'data', 'locomo', 'locomo10.json') },
     limit: { type: 'string' },
     out: { type: 'string', default: join(root, 'docs', 'eval', 'locomo.json') },
-    model: { type: 'string', default: 'use-lite-int8' },
+    model: { type: 'string', default: DEFAULT_MODEL },
   },
 })
 const data = resolve(values.data!)
@@ -34,8 +34,8 @@ if (!existsSync(data)) {
 }
 const limit = values.limit === undefined ? undefined : Number(values.limit)
 if (limit !== undefined && !(Number.isInteger(limit) && limit > 0)) throw new Error('--limit must be a positive integer')
-const model = values.model as 'use-lite' | 'use-lite-int8'
-if (model !== 'use-lite' && model !== 'use-lite-int8') throw new Error('--model must be use-lite or use-lite-int8')
+const model = values.model as BuiltinModelName
+if (!(model in BUILTIN_MODELS)) throw new Error(`--model must be one of ${Object.keys(BUILTIN_MODELS).join(', ')}`)
 
 const CATEGORY = { 1: 'multi-hop', 2: 'temporal', 3: 'open-domain', 4: 'single-hop' } as const
 const all = loadLocomo(data)
@@ -144,7 +144,7 @@ function writeMarkdown(): void {
     hybrid: 'engram hybrid',
     keyword: 'engram keyword-only',
     vector: 'engram vector-only',
-    bm25: 'plain BM25 (no stemming)',
+    bm25: 'plain BM25 (stopwords, no stemming)',
     orama: `Orama ${'3.1.18'} hybrid`,
     cosine: 'cosine brute force',
     fullPipeline: 'engram hybrid, full pipeline',

@@ -90,8 +90,8 @@ describe('LoCoMo loading', () => {
 })
 
 describe('peers', () => {
-  it('plain BM25 ranks by term weight with no stemming', () => {
-    expect(plainTokens("Ann's puppy, Biscuit!")).toEqual(['ann', 's', 'puppy', 'biscuit'])
+  it('plain BM25 drops stopwords and ranks by term weight with no stemming', () => {
+    expect(plainTokens("Ann's puppy, and the Biscuit!")).toEqual(['ann', 's', 'puppy', 'biscuit'])
     const bm = new PlainBm25()
     bm.add('a', 'the puppy sleeps')
     bm.add('b', 'puppies everywhere')

@@ -400,7 +400,7 @@ function writeDocs(): void {
         `| ${s.size} | ${ms(s.flatP50)} | ${ms(s.hnswP50)} | ${ratio(s.hnswP50, s.flatP50)} | ${s.hnswRecall.toFixed(3)} | ${s.hnswBuildMs.toFixed(0)} |`,
     ),
     '',
-    "Memory is the growth of the process resident set across each build (after a full GC before and after), the same measure for every index; for engram it includes the id → key map, and the wasm linear memory (address space reserved, not all resident) is shown beside it. The native addon fixes ef at creation, so its ladder reloads the saved index per ef (the load time shown is one such load). Query latencies include each library's JS wrapper.",
+    "Memory is the growth of the process resident set across each build (after a full GC before and after), the same measure for every index; for engram it includes the id → key map, and the wasm linear memory (address space reserved, not all resident) is shown beside it. RSS growth is only readable at 100k: at 10k it is within the noise of the GC returning earlier garbage (it can even come out negative). The native addon fixes ef at creation, so its ladder reloads the saved index per ef (the load time shown is one such load). Query latencies include each library's JS wrapper.",
     '',
   ].join('\n')
   mkdirSync('docs/bench', { recursive: true })

@@ -8,6 +8,10 @@ import { mkdir, readFile, stat, unlink, writeFile } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { memoryError } from '../core/errors.js'
 import type { EngramMemory } from '../core/memory.js'
+import { createEmbedder } from '../embed/create.js'
+import type { Embedder } from '../embed/embedder.js'
+import { createTestEmbedder } from '../embed/hashing.js'
+import { BUILTIN_MODELS } from '../embed/models.js'
 import { createMemory, fsDriver } from '../node.js'
 import type { StoreDriver } from '../store/driver.js'
 import type { Backend } from './backend.js'
@@ -20,6 +24,18 @@ export interface LockInfo {
 }
 
 const LOCK_FILE = 'engram.lock'
+
+/**
+ * The embedder named by `ENGRAM_EMBEDDER`: unset for the offline default model, a built-in model name,
+ * or `hashing` — the instant, non-semantic test embedder, for scripts and tests that do not need meaning.
+ * A store remembers its embedder and re-embeds when it changes.
+ */
+export function embedderFromEnv(value = process.env.ENGRAM_EMBEDDER): Promise<Embedder> | undefined {
+  if (value === undefined || value === '') return undefined
+  if (value === 'hashing') return Promise.resolve(createTestEmbedder())
+  if (value in BUILTIN_MODELS) return createEmbedder({ model: value as keyof typeof BUILTIN_MODELS })
+  throw memoryError('VALIDATION', `ENGRAM_EMBEDDER=${value} is not known: use hashing or one of ${Object.keys(BUILTIN_MODELS).join(', ')}`)
+}
 
 const isDirectory = (path: string) =>
   stat(path).then(
@@ -109,7 +125,10 @@ export async function openLocalStore(dirOption: string, command: string, { creat
       open(namespace) {
         let memory = open.get(namespace)
         if (!memory) {
-          memory = createMemory({ namespace, store: shared })
+          const embedder = embedderFromEnv()
+          memory = embedder
+            ? embedder.then((e) => createMemory({ namespace, store: shared, embedder: e }))
+            : createMemory({ namespace, store: shared })
           open.set(namespace, memory)
           memory.catch(() => open.delete(namespace))
         }

@@ -1,7 +1,7 @@
-/** The embedder a memory uses when none is given. */
+/** The embedder a memory uses when none is given: the offline USE-lite model (see src/embed/models.ts). */
+import { createEmbedder } from '../embed/create.js'
 import type { Embedder } from '../embed/embedder.js'
-import { createTestEmbedder } from '../embed/hashing.js'
 
 export async function createDefaultEmbedder(): Promise<Embedder> {
-  return createTestEmbedder()
+  return createEmbedder()
 }

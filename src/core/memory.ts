@@ -158,11 +158,29 @@ interface PendingEntry {
  */
 export async function createMemory(options: CreateMemoryOptions & MemoryInternals = {}): Promise<EngramMemory> {
   assertObject(options, 'createMemory options')
+  // Compile the small usearch module before the embedder's large one: V8 queues wasm compilation, and
+  // behind onnxruntime's 14 MB module a 180 KB compile waited seconds on two cores.
+  const indexModule = options.index ? undefined : import('../vector/usearch.js').then((m) => m.loadUsearchModule()).catch(() => undefined)
+  await indexModule
   const embedder = options.embedder ?? (await defaultEmbedder())
   const store = options.store ?? (await import('../store/drivers/memory.js')).memoryDriver()
   const memory = new EngramMemory({ ...options, ...(await openSecurity(store, options)) }, store, embedder)
   await memory.open()
   return memory
+}
+
+/**
+ * Vectors the memory keeps in the exact scan before switching to usearch's HNSW. HNSW is faster from a
+ * few hundred vectors (bench/vector.ts), but an approximate search can miss an outlier among many
+ * near-duplicates (a lone "bicycle was stolen" among 400 "meeting with client N" notes, at the default
+ * expansion); an exact scan of 4096 × 512-d costs a few milliseconds, so a personal memory stays exact.
+ */
+export const MEMORY_FLAT_LIMIT = 4096
+
+/** The usearch WebAssembly index (exact scan while small, HNSW beyond); loaded only when used. */
+const defaultIndexFactory: VectorIndexFactory = async ({ dims, from }) => {
+  const { createVectorIndex } = await import('../vector/create.js')
+  return createVectorIndex(from ? { dims, from, flatLimit: MEMORY_FLAT_LIMIT } : { dims, flatLimit: MEMORY_FLAT_LIMIT })
 }
 
 async function defaultEmbedder(): Promise<Embedder> {
@@ -220,7 +238,7 @@ export class EngramMemory implements Memory {
     if (!embedder || typeof embedder.embed !== 'function' || !Number.isInteger(embedder.dims) || embedder.dims < 1) {
       throw memoryError('VALIDATION', 'embedder must have an id, positive integer dims and an embed() method')
     }
-    this.#indexFactory = options.index ?? (({ dims, from }) => (from ? FlatIndex.deserialize(from) : new FlatIndex({ dims })))
+    this.#indexFactory = options.index ?? defaultIndexFactory
     this.#limits = { ...DEFAULT_LIMITS, ...(options.limits ?? {}) }
     this.#ranking = resolveRanking(options.ranking)
     this.#policy = resolvePolicy(options.policy)
@@ -888,7 +906,8 @@ export class EngramMemory implements Memory {
       // One log entry per audited recall; the first carries the counters.
       const details: (Record<string, unknown> | undefined)[] = pending.audits.length > 0 ? pending.audits : [undefined]
       const entries = details.map((detail, i): PendingEntry => {
-        const entry: PendingEntry = i === 0 ? { op: 'access', touches, rewrites: current.map((r) => structuredClone(r)) } : { op: 'access', touches: [] }
+        const entry: PendingEntry =
+          i === 0 ? { op: 'access', touches, rewrites: current.map((r) => structuredClone(r)) } : { op: 'access', touches: [] }
         if (detail) entry.detail = detail
         return entry
       })
@@ -1082,7 +1101,11 @@ export class EngramMemory implements Memory {
         given[j] = vectors[n]
       })
       // Embedding is the slow part: report it page by page; the write itself is one transaction.
-      options.onProgress?.({ done: records.length - missing.length + Math.min(i + 64, missing.length), total: records.length, phase: 'embedding' })
+      options.onProgress?.({
+        done: records.length - missing.length + Math.min(i + 64, missing.length),
+        total: records.length,
+        phase: 'embedding',
+      })
     }
     return this.#write(async () => {
       const pending: PendingEntry[] = records.map((record, i) => ({

@@ -26,6 +26,20 @@ beforeAll(async () => {
 }, 120_000)
 
 describe('engram CLI on a local store', () => {
+  it('with the real default model, search finds a memory by meaning alone', async () => {
+    const store = join(await tempDir(), 'model-store')
+    const real = (...args: string[]) => engram(['--dir', store, ...args], { env: { ENGRAM_EMBEDDER: '' } })
+    ok(await real('store', 'Allergic to peanuts', '--type', 'semantic'))
+    ok(await real('store', 'The red bicycle was stolen from the garage'))
+    const status = ok(await real('status', '--json')).json<{ embedder: { id: string } }>()
+    expect(status.embedder.id).toMatch(/use-lite/)
+    const hits = ok(await real('search', 'someone took my bike', '--k', '1', '--json')).json<{ results: Hit[] }>()
+    expect(hits.results[0]!.memory.content).toBe('The red bicycle was stolen from the garage')
+    const bad = await engram(['--dir', store, 'status'], { env: { ENGRAM_EMBEDDER: 'word2vec' } })
+    expect(bad.code).toBe(2)
+    expect(bad.stderr).toMatch(/ENGRAM_EMBEDDER=word2vec is not known/)
+  }, 120_000)
+
   it('store prints { id } and search finds it first; status counts it', async () => {
     const pref = ok(await run('store', 'User prefers morning meetings', '--type', 'preference', '--json')).json<{ id: string }>()
     expect(pref.id).toMatch(/^\S+$/)

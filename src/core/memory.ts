@@ -845,9 +845,11 @@ export class EngramMemory implements Memory {
     scored.sort((a, b) => b.score - a.score || (a.memory.id < b.memory.id ? -1 : 1))
     const hits = scored.slice(0, k)
     const audit = recallAudit(hits, k, mode, redactedQuery?.found)
-    const result = options.peek
-      ? (await this.#touch([], now, audit), hits.map((h) => ({ ...h, memory: structuredClone(h.memory) })))
-      : await this.#touch(hits, now, audit)
+    let result: RecallHit[]
+    if (options.peek) {
+      await this.#touch([], now, audit)
+      result = hits.map((h) => ({ ...h, memory: structuredClone(h.memory) }))
+    } else result = await this.#touch(hits, now, audit)
     if (options.includeRelated) result.push(...this.#self.relatedHits(result, options.maxDepth, (r) => visible(r, now)))
     this.#retrieval.count++
     this.#retrieval.latencySum += performance.now() - started
@@ -1090,7 +1092,7 @@ export class EngramMemory implements Memory {
         })
       ids.add(r.id)
     }
-    const missing = records.map((r, i) => (given[i] ? -1 : i)).filter((i) => i >= 0)
+    const missing = records.map((_record, i) => (given[i] ? -1 : i)).filter((i) => i >= 0)
     for (let i = 0; i < missing.length; i += 64) {
       const page = missing.slice(i, i + 64)
       const vectors = await this.#embed(

@@ -3,10 +3,10 @@
  * structured clone (worker boundary) and JSON (HTTP, export files).
  */
 import type { Embedder } from '../embed/embedder.js'
-import type { StoreDriver } from '../store/driver.js'
-import type { VectorIndex } from '../vector/vector-index.js'
 import type { EncryptionOptions } from '../security/encryption.js'
 import type { RedactOptions } from '../security/redact.js'
+import type { StoreDriver } from '../store/driver.js'
+import type { VectorIndex } from '../vector/vector-index.js'
 import type { PolicyInput } from './policy.js'
 
 export const MEMORY_TYPES = ['episodic', 'semantic', 'preference', 'procedural', 'emotional', 'contextual'] as const
@@ -302,7 +302,7 @@ export interface Limits {
 export interface RankingOptions {
   /** @default 'weighted' */
   fusion: 'weighted' | 'rrf'
-  /** Weight of the vector similarity in weighted fusion (keyword gets 1 - this). @default 0.5 */
+  /** Weight of the vector similarity in weighted fusion (keyword gets 1 - this). @default 0.3 */
   vectorWeight: number
   /** Half-life of recency decay per type, in ms. */
   halfLifeMs: Record<MemoryType, number>
@@ -366,10 +366,7 @@ export interface Memory {
   health(): Promise<HealthReport>
   optimize(): Promise<Record<string, unknown>>
   export(options?: { includeEmbeddings?: boolean }): AsyncIterable<ExportedRecord>
-  import(
-    source: Iterable<ExportedRecord> | AsyncIterable<ExportedRecord> | string,
-    options?: ImportOptions,
-  ): Promise<{ imported: number }>
+  import(source: Iterable<ExportedRecord> | AsyncIterable<ExportedRecord> | string, options?: ImportOptions): Promise<{ imported: number }>
   snapshot(label?: string): Promise<SnapshotInfo>
   snapshots(): Promise<SnapshotInfo[]>
   rollback(snapshotId: string): Promise<{ restored: number }>

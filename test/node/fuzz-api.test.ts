@@ -20,7 +20,6 @@ const CONFIGS = [
   { name: 'a plain memory', runs: 80, extra: {} },
   { name: 'an encrypted, redacting memory', runs: 20, extra: { encryption: { passphrase: 'fuzz', iterations: 10_000 }, redact: true } },
 ] as const
-const RUNS = CONFIGS.reduce((n, c) => n + c.runs, 0)
 const STEPS = 100
 const SEED = Number(process.env.FUZZ_SEED ?? 20261121)
 /** Codes that mean "your input was wrong" (or a legitimate state conflict), not "we broke". */
@@ -60,7 +59,6 @@ const junk = fc.oneof(
   fc.anything({ maxDepth: 3 }),
   fc.constantFrom(null, undefined, Number.NaN, -1, 1e308, [], {}, () => 1),
 )
-const maybe = <T>(arb: fc.Arbitrary<T>) => fc.option(arb, { nil: undefined, freq: 3 })
 const idArb = fc.oneof({ weight: 5, arbitrary: fc.constantFrom(...ids) }, { weight: 1, arbitrary: fc.string({ maxLength: 140 }) })
 const scope = fc.record(
   { userId: fc.constantFrom('u1', 'u2', 'u3'), conversationId: fc.constantFrom('c1', 'c2'), agentId: fc.oneof(fc.string(), junk) },

@@ -293,7 +293,10 @@ describe('recall', () => {
     let transactions = 0
     const store = {
       ...inner,
-      transaction: (ops: Parameters<NonNullable<typeof inner.transaction>>[0]) => (transactions++, inner.transaction!(ops)),
+      transaction: (ops: Parameters<NonNullable<typeof inner.transaction>>[0]) => {
+        transactions++
+        return inner.transaction!(ops)
+      },
     }
     const mem = await withCorpus({ store })
     transactions = 0

@@ -2,6 +2,7 @@
  * `npm run bench`: runs every benchmark in bench/ (each writes docs/bench/<name>.md and .json), then
  * assembles docs/BENCHMARKS.md with the machine, the versions and the date.
  * `npm run bench -- vector embed` runs only those; the report still includes every section on disk.
+ * `npm run bench -- --assemble` runs nothing and rebuilds docs/BENCHMARKS.md from the sections on disk.
  */
 import { spawnSync } from 'node:child_process'
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
@@ -17,7 +18,8 @@ const all = readdirSync(benchDir)
   .filter((f) => f.endsWith('.ts') && f !== 'run-all.ts' && !f.endsWith('.d.ts'))
   .map((f) => f.slice(0, -3))
   .sort()
-const wanted = process.argv.slice(2)
+const assembleOnly = process.argv.includes('--assemble')
+const wanted = process.argv.slice(2).filter((a) => a !== '--assemble')
 const unknown = wanted.filter((w) => !all.includes(w))
 if (unknown.length > 0) {
   console.error(`Unknown benchmark(s): ${unknown.join(', ')}. Available: ${all.join(', ')}`)
@@ -25,7 +27,7 @@ if (unknown.length > 0) {
 }
 
 const failures: string[] = []
-for (const name of wanted.length > 0 ? wanted : all) {
+for (const name of assembleOnly ? [] : wanted.length > 0 ? wanted : all) {
   console.log(`\n=== bench/${name}.ts`)
   const started = Date.now()
   const run = spawnSync(process.execPath, ['--import', 'tsx', join(benchDir, `${name}.ts`)], { cwd: root, stdio: 'inherit' })
@@ -46,7 +48,9 @@ const header = [
   'Written by `npm run bench` (bench/run-all.ts); every section below comes from its own script in bench/.',
   'Machines here are shared and noisy: read each figure against its peer from the same run (the ratio), not alone.',
   '',
-  `- Date: ${new Date().toISOString()}`,
+  assembleOnly
+    ? `- Assembled ${new Date().toISOString()} from the sections on disk; each section names its own run (date, load) where its script records it`
+    : `- Date: ${new Date().toISOString()}`,
   `- Machine: ${cpu}, ${cpus().length} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, ${process.platform}/${process.arch}`,
   `- Node ${process.version}`,
   `- Versions: ${deps.map((d) => `${d} ${versionOf(d)}`).join(', ')}`,

@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises'
 import { cloudflareTest } from '@cloudflare/vitest-pool-workers'
 import { defineProject } from 'vitest/config'
 
@@ -11,6 +12,18 @@ export default defineProject({
       miniflare: {
         // The rate limiter has its own test (rate-limit.test.ts); here it must not throttle the load tests.
         bindings: { ENGRAM_TOKEN_SECRET: 'test-secret-for-workers-tests-only', EMBEDDER: 'hashing', RATE_LIMIT_PER_MINUTE: '1000000' },
+        // The package's models/ folder over a binding (a Worker has no disk), for embed-parity.test.ts.
+        serviceBindings: {
+          MODEL_FILES: async (request: Request) => {
+            const name = new URL(request.url).pathname.slice(1)
+            if (!/^[\w.-]+$/.test(name)) return new Response('bad name', { status: 400 })
+            try {
+              return new Response(await readFile(`${root}models/${name}`))
+            } catch {
+              return new Response('not found', { status: 404 })
+            }
+          },
+        },
       },
     }),
   ],

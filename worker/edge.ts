@@ -1,5 +1,7 @@
 /** Cloudflare Worker entry (wrangler.toml `main`): the Worker and its Durable Object class. */
-import { edgeWorker } from '../src/edge/memory-object.js'
+import { edgeWorker, memoryObjectClass } from '../src/edge/memory-object.js'
+import usearchWasm from '../wasm/usearch.wasm'
 
-export { MemoryObject } from '../src/edge/memory-object.js'
+// workerd compiles imported .wasm at deploy time; a Worker may not compile wasm from bytes itself.
+export const MemoryObject = memoryObjectClass({ usearchWasm })
 export default edgeWorker

@@ -39,7 +39,7 @@ import type { StoreDriver } from '../store/driver.js'
 import { FlatIndex } from '../vector/flat.js'
 import type { VectorIndex } from '../vector/vector-index.js'
 import { RecordCatalog } from './catalog.js'
-import { asMemoryError, memoryError } from './errors.js'
+import { asMemoryError, isMemoryError, memoryError } from './errors.js'
 import { Emitter } from './events.js'
 import { compileFilter, type RecordPredicate } from './filter.js'
 import type { MemoryHost } from './host.js'
@@ -91,6 +91,7 @@ import {
   type Limits,
   type ListOptions,
   type ListPage,
+  type Logger,
   MEMORY_TIERS,
   MEMORY_TYPES,
   type Memory,
@@ -177,10 +178,25 @@ export async function createMemory(options: CreateMemoryOptions & MemoryInternal
  */
 export const MEMORY_FLAT_LIMIT = 4096
 
-/** The usearch WebAssembly index (exact scan while small, HNSW beyond); loaded only when used. */
-const defaultIndexFactory: VectorIndexFactory = async ({ dims, from }) => {
-  const { createVectorIndex } = await import('../vector/create.js')
-  return createVectorIndex(from ? { dims, from, flatLimit: MEMORY_FLAT_LIMIT } : { dims, flatLimit: MEMORY_FLAT_LIMIT })
+/**
+ * The usearch WebAssembly index (exact scan while small, HNSW beyond), loaded only when used. Where the
+ * module cannot be loaded (workerd without an imported module, a page that cannot fetch it) the memory
+ * still opens, on the exact flat index, and says so once in the log; `stats().index.kind` tells which.
+ */
+function defaultIndexFactory(logger: Logger): VectorIndexFactory {
+  let warned = false
+  return async ({ dims, from }) => {
+    const { createVectorIndex } = await import('../vector/create.js')
+    try {
+      return await createVectorIndex(from ? { dims, from, flatLimit: MEMORY_FLAT_LIMIT } : { dims, flatLimit: MEMORY_FLAT_LIMIT })
+    } catch (e) {
+      if (!isMemoryError(e, 'UNSUPPORTED')) throw e
+      if (!warned) logger.warn('usearch.wasm could not be loaded; using the exact flat index', { error: String(e) })
+      warned = true
+      if (from) throw e // the snapshot is usearch's: let the memory rebuild from records instead
+      return new FlatIndex({ dims })
+    }
+  }
 }
 
 async function defaultEmbedder(): Promise<Embedder> {
@@ -238,7 +254,7 @@ export class EngramMemory implements Memory {
     if (!embedder || typeof embedder.embed !== 'function' || !Number.isInteger(embedder.dims) || embedder.dims < 1) {
       throw memoryError('VALIDATION', 'embedder must have an id, positive integer dims and an embed() method')
     }
-    this.#indexFactory = options.index ?? defaultIndexFactory
+    this.#indexFactory = options.index ?? defaultIndexFactory(options.logger ?? silentLogger)
     this.#limits = { ...DEFAULT_LIMITS, ...(options.limits ?? {}) }
     this.#ranking = resolveRanking(options.ranking)
     this.#policy = resolvePolicy(options.policy)

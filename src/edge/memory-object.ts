@@ -10,11 +10,14 @@
  * request of the namespace passes through this one instance.
  */
 import { memoryError } from '../core/errors.js'
-import { createMemory } from '../core/memory.js'
+import { createMemory, MEMORY_FLAT_LIMIT } from '../core/memory.js'
+import type { VectorIndexFactory } from '../core/types.js'
 import type { KVNamespaceLike } from '../store/drivers/cloudflare-kv.js'
 import { cloudflareR2Driver, type R2BucketLike } from '../store/drivers/cloudflare-r2.js'
 import { type DurableObjectStorageLike, durableObjectDriver } from '../store/drivers/durable-object.js'
 import { edgeTieredDriver } from '../store/drivers/edge-tiered.js'
+import { createVectorIndex } from '../vector/create.js'
+import { FlatIndex } from '../vector/flat.js'
 import { bearerToken, tokenAuth, verifyToken } from './auth.js'
 import { dashboardPage } from './dashboard/page.js'
 import { embedderFromEnv } from './embedder-from-env.js'
@@ -58,17 +61,49 @@ function limitsFromEnv(env: EdgeEnv): HttpLimits {
   }
 }
 
+export interface EdgeOptions {
+  /**
+   * usearch compiled to WebAssembly, as the Worker entry imports it (`import wasm from '.../usearch.wasm'`):
+   * workerd forbids compiling wasm from bytes, so the module must come from an import. Without it the
+   * memory uses the exact flat index.
+   */
+  usearchWasm?: WebAssembly.Module
+}
+
+/** The vector index of an edge memory: usearch from the imported module, else the exact scan. */
+function edgeIndex({ usearchWasm }: EdgeOptions): VectorIndexFactory {
+  if (!usearchWasm) return ({ dims, from }) => (from ? FlatIndex.deserialize(from) : new FlatIndex({ dims }))
+  return ({ dims, from }) => createVectorIndex({ dims, flatLimit: MEMORY_FLAT_LIMIT, wasm: usearchWasm, ...(from ? { from } : {}) })
+}
+
+/**
+ * The Durable Object class with options; export the result from the Worker entry under the name
+ * wrangler.toml binds (`MemoryObject`).
+ * @example
+ * import usearchWasm from 'engram/wasm/usearch.wasm'
+ * export const MemoryObject = memoryObjectClass({ usearchWasm })
+ */
+export function memoryObjectClass(options: EdgeOptions): typeof MemoryObject {
+  return class extends MemoryObject {
+    constructor(state: DurableObjectStateLike, env: EdgeEnv) {
+      super(state, env, options)
+    }
+  }
+}
+
 /** The Durable Object class (bound as `MEMORY` in wrangler.toml). */
 export class MemoryObject {
   readonly #state: DurableObjectStateLike
   readonly #env: EdgeEnv
+  readonly #index: VectorIndexFactory
   #memory: Promise<EdgeMemory> | undefined
   #namespace: string | undefined
   readonly #handle: (request: Request) => Promise<Response>
 
-  constructor(state: DurableObjectStateLike, env: EdgeEnv) {
+  constructor(state: DurableObjectStateLike, env: EdgeEnv, options: EdgeOptions = {}) {
     this.#state = state
     this.#env = env
+    this.#index = edgeIndex(options)
     this.#handle = createHttpHandler({
       auth: tokenAuth({ secret: env.ENGRAM_TOKEN_SECRET }),
       resolveMemory: (namespace) => this.memory(namespace),
@@ -91,7 +126,7 @@ export class MemoryObject {
         ...(this.#env.BLOBS ? { blobs: cloudflareR2Driver({ binding: this.#env.BLOBS }), blobPrefix: `blobs/${namespace}/` } : {}),
         ...(defer ? { defer } : {}),
       })
-      this.#memory = embedderFromEnv(this.#env).then((embedder) => createMemory({ namespace, store, embedder }))
+      this.#memory = embedderFromEnv(this.#env).then((embedder) => createMemory({ namespace, store, embedder, index: this.#index }))
       this.#memory.catch(() => {
         this.#memory = undefined
       })

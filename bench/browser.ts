@@ -15,10 +15,11 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { chromium } from 'playwright'
 import { createServer } from 'vite'
+import { CHROMIUM, CHROMIUM_ARGS } from '../test/shared/chromium.js'
 import { queries, sentences } from './lib/e2e-sentences.js'
 
 const root = new URL('..', import.meta.url).pathname
-const executablePath = process.env.ENGRAM_CHROMIUM ?? '/usr/bin/chromium'
+const executablePath = CHROMIUM
 const STORE_N = 1000
 const RECALL_N = 10_000
 const QUERIES = 60
@@ -46,16 +47,7 @@ const address = server.httpServer?.address()
 const origin = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`
 const browser = await chromium.launch({
   executablePath,
-  args: [
-    '--headless',
-    '--no-sandbox',
-    '--disable-gpu',
-    '--disable-background-networking',
-    '--disable-component-update',
-    '--disable-sync',
-    '--no-first-run',
-    '--disable-quic',
-  ],
+  args: CHROMIUM_ARGS,
 })
 
 interface Results {

@@ -240,6 +240,7 @@ export class EngramMemory implements Memory {
   readonly #retrieval = { count: 0, scoreSum: 0, latencySum: 0 }
   /** Access bookkeeping queued but not yet written; later recalls join it. */
   #pendingAccess: { ids: Set<string>; audits: Record<string, unknown>[] } | undefined
+  #snapshotChain: Promise<unknown> = Promise.resolve()
   /** The self-managing layer (dedup, supersession, lifecycle, graph, context...): src/core/self-managing.ts. */
   readonly #policy: MemoryPolicy
   readonly #self: SelfManaging
@@ -999,7 +1000,11 @@ export class EngramMemory implements Memory {
       await this.#store.set(this.#keys.snapshot, await this.#codec.encode(bytes))
       this.#snapshotSeq = this.#seq
     }
-    await (this.#lock && !locked ? this.#lock(write) : write())
+    // One snapshot write at a time: two racing writes of the same key can leave the loser's bytes behind
+    // in a tiered store (an orphaned R2 blob still holding forgotten content).
+    const run = this.#snapshotChain.then(() => (this.#lock && !locked ? this.#lock(write) : write()))
+    this.#snapshotChain = run.catch(() => undefined)
+    await run
   }
 
   async stats(): Promise<MemoryStats> {

@@ -120,11 +120,9 @@ export class MemoryObject {
     }
     this.#namespace = namespace
     if (!this.#memory) {
-      const defer = this.#state.waitUntil ? (work: Promise<unknown>) => this.#state.waitUntil!(work.catch(() => {})) : undefined
       const store = edgeTieredDriver({
         primary: durableObjectDriver({ storage: this.#state.storage }),
         ...(this.#env.BLOBS ? { blobs: cloudflareR2Driver({ binding: this.#env.BLOBS }), blobPrefix: `blobs/${namespace}/` } : {}),
-        ...(defer ? { defer } : {}),
       })
       this.#memory = embedderFromEnv(this.#env).then((embedder) => createMemory({ namespace, store, embedder, index: this.#index }))
       this.#memory.catch(() => {

@@ -1,21 +1,11 @@
 import { playwright } from '@vitest/browser-playwright'
 import { defineProject } from 'vitest/config'
+import { CHROMIUM, CHROMIUM_ARGS } from '../shared/chromium.js'
 import { chatOffline, closePage, openPage, pageEval, saveReference, serveExample } from './commands.js'
 
 const root = new URL('../..', import.meta.url).pathname
 
 // Debian's chromium, never a browser downloaded by a tool (scripts/ensure-chromium.mjs installs it).
-const executablePath = process.env.ENGRAM_CHROMIUM ?? '/usr/bin/chromium'
-const args = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-  '--disable-quic',
-]
 
 export default defineProject({
   root,
@@ -30,7 +20,7 @@ export default defineProject({
     browser: {
       enabled: true,
       headless: true,
-      provider: playwright({ launchOptions: { executablePath, args } }),
+      provider: playwright({ launchOptions: { executablePath: CHROMIUM, args: CHROMIUM_ARGS } }),
       instances: [{ browser: 'chromium' }],
       commands: { openPage, pageEval, closePage, serveExample, chatOffline, saveReference },
     },

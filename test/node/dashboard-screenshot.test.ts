@@ -8,18 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 // @ts-expect-error -- plain ESM script without type declarations
 import { freePort, seedDemo, spawnWranglerDev, stopWranglerDev, waitUntilUp } from '../../scripts/start.mjs'
 import { signToken } from '../../src/edge/auth.js'
+import { CHROMIUM, CHROMIUM_ARGS } from '../shared/chromium.js'
 
-const CHROMIUM = process.env.ENGRAM_CHROMIUM ?? '/usr/bin/chromium'
-const ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-  '--disable-quic',
-]
 const SECRET = 'dashboard-test-secret-0123456789'
 const root = new URL('../..', import.meta.url).pathname
 
@@ -53,7 +43,7 @@ describe('dashboard in Chromium', () => {
     const admin = await signToken(SECRET, { namespace: 'demo', scopes: ['admin'], ttlSeconds: 600 })
     expect(await seedDemo(base, admin)).toBe(true)
     token = await signToken(SECRET, { namespace: 'demo', scopes: ['read'], ttlSeconds: 600 })
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS })
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS })
   })
 
   afterAll(async () => {

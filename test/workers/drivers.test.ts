@@ -56,7 +56,6 @@ const tiered = (storage: DurableObjectStorageLike) =>
     primary: durableObjectDriver({ storage, now }),
     blobs: cloudflareR2Driver({ binding: env.BLOBS, now }),
     blobAbove: 1024,
-    defer: (work) => void work,
   })
 driverSuite('edge-tiered', () => inDurableObject(`tiered-suite-${++objects}`, tiered), { ttl: { advance } })
 
@@ -101,14 +100,12 @@ describe('cloudflare drivers, beyond the contract', () => {
   it('the tiered store keeps a large value in R2 behind a pointer and drops the old blob when it is replaced', async () => {
     const stub = env.MEMORY.get(env.MEMORY.idFromName('tiered-blobs'))
     const result = await runInDurableObject(stub, async (_i, state) => {
-      const pending: Promise<unknown>[] = []
       const blobs = cloudflareR2Driver({ binding: env.BLOBS })
       const driver = edgeTieredDriver({
         primary: durableObjectDriver({ storage: state.storage }),
         blobs,
         blobAbove: 100,
         blobPrefix: 'tiered-test/',
-        defer: (work) => void pending.push(work),
       })
       const big = new Uint8Array(5000).map((_, i) => i % 251)
       await driver.transaction!([
@@ -119,10 +116,8 @@ describe('cloudflare drivers, beyond the contract', () => {
       const pointer = await durableObjectDriver({ storage: state.storage }).get('ns/snap/index')
       const read = await driver.get('ns/snap/index')
       await driver.set('ns/snap/index', new Uint8Array(300).fill(9))
-      await Promise.all(pending)
       const second = (await blobs.list('tiered-test/')).keys
       await driver.delete('ns/snap/index')
-      await Promise.all(pending)
       return {
         first,
         pointerBytes: pointer?.byteLength ?? 0,

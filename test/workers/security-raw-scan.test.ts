@@ -51,9 +51,7 @@ const r2 = () => cloudflareR2Driver({ binding: env.BLOBS })
 
 /** The Worker's store shape; values above `blobAbove` bytes go to R2 under `blobPrefix`. */
 const tieredIn = (name: string, blobPrefix: string, blobAbove: number) =>
-  inDurableObject(name, (storage) =>
-    edgeTieredDriver({ primary: durableObjectDriver({ storage }), blobs: r2(), blobAbove, blobPrefix, defer: (work) => void work }),
-  )
+  inDurableObject(name, (storage) => edgeTieredDriver({ primary: durableObjectDriver({ storage }), blobs: r2(), blobAbove, blobPrefix }))
 
 /** Every raw byte of both tiers: the Durable Object's own keys (pointers included) and this test's R2 blobs. */
 async function dumpBoth(name: string, blobPrefix: string): Promise<{ all: RawDump; primary: RawDump; blobs: RawDump }> {

@@ -22,8 +22,6 @@ export interface EdgeTieredDriverOptions {
   blobAbove?: number
   /** Key prefix of blobs in `blobs` (one bucket can serve many namespaces). @default 'blob/' */
   blobPrefix?: string
-  /** Run clean-up after the response (a Worker's `ctx.waitUntil`). @default fire and forget */
-  defer?: (work: Promise<unknown>) => void
 }
 
 const INLINE = 0
@@ -35,13 +33,7 @@ const enc = new TextEncoder()
  * @example
  * const store = edgeTieredDriver({ primary: durableObjectDriver({ storage: ctx.storage }), blobs: cloudflareR2Driver({ binding: env.BLOBS }) })
  */
-export function edgeTieredDriver({
-  primary,
-  blobs,
-  blobAbove = 64 * 1024,
-  blobPrefix = 'blob/',
-  defer = (work) => void work.catch(() => {}),
-}: EdgeTieredDriverOptions): StoreDriver {
+export function edgeTieredDriver({ primary, blobs, blobAbove = 64 * 1024, blobPrefix = 'blob/' }: EdgeTieredDriverOptions): StoreDriver {
   if (!primary.transaction) throw memoryError('VALIDATION', 'edgeTieredDriver: the primary store must support transactions')
   const primaryTxn = primary.transaction.bind(primary)
 
@@ -70,8 +62,18 @@ export function edgeTieredDriver({
     return value
   }
 
-  /** Write through the primary's transaction; afterwards drop blobs no longer pointed at. */
-  const commit = async (ops: DriverOp[]): Promise<void> => {
+  /**
+   * Write through the primary's transaction; afterwards drop blobs no longer pointed at. Commits run one
+   * at a time: two overlapping writes of one key would both see the same old pointer, and the blob of
+   * the one that lost would stay behind with nothing pointing at it.
+   */
+  let queue: Promise<unknown> = Promise.resolve()
+  const commit = (ops: DriverOp[]): Promise<void> => {
+    const run = queue.then(() => commitNow(ops))
+    queue = run.catch(() => undefined)
+    return run
+  }
+  const commitNow = async (ops: DriverOp[]): Promise<void> => {
     const keys = [...new Set(ops.map((o) => o.key))]
     const before = blobs ? await primary.getMany(keys) : []
     const packed: DriverOp[] = []
@@ -87,7 +89,9 @@ export function edgeTieredDriver({
     if (!blobs) return
     const kept = new Set(packed.flatMap((op) => (op.type === 'set' ? [pointerOf(op.value)] : [])))
     const dropped = before.map(pointerOf).filter((p): p is string => p !== null && !kept.has(p))
-    if (dropped.length > 0) defer(Promise.all(dropped.map((p) => blobs.delete(p))))
+    // Awaited, not deferred: a replaced blob may hold forgotten content, which must be gone when the
+    // write resolves (forgetSubject scans R2). A failed delete leaves an orphan no key points at.
+    await Promise.all(dropped.map((p) => blobs.delete(p).catch(() => undefined)))
   }
 
   return {

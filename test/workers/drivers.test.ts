@@ -2,12 +2,12 @@
 // Durable Object storage (the same simulators `wrangler dev` runs).
 import { env, runInDurableObject } from 'cloudflare:test'
 import { describe, expect, it } from 'vitest'
-import type { StoreDriver } from '../../src/store/driver.js'
 import { cloudflareKVDriver } from '../../src/store/drivers/cloudflare-kv.js'
 import { cloudflareR2Driver, gunzip, gzip } from '../../src/store/drivers/cloudflare-r2.js'
 import { type DurableObjectStorageLike, durableObjectDriver } from '../../src/store/drivers/durable-object.js'
 import { edgeTieredDriver } from '../../src/store/drivers/edge-tiered.js'
 import { driverSuite } from '../shared/driver-suite.js'
+import { inDurableObject as inDurableObjectWith } from './helpers.js'
 
 let t = Date.now()
 const now = () => t
@@ -18,34 +18,11 @@ const advance = (ms: number) => {
 driverSuite('cloudflare-kv', () => cloudflareKVDriver({ binding: env.KV, now }), { ttl: { advance } })
 driverSuite('cloudflare-r2', () => cloudflareR2Driver({ binding: env.BLOBS, now }), { ttl: { advance } })
 
-/**
- * Storage calls must run inside the Durable Object, so every verb enters it. Each test gets its own
- * object; `chunkBytes` is small so the 1 MiB round trip goes through chunking.
- */
-function inDurableObject(
+/** Each test gets its own object; `chunkBytes` is small so the 1 MiB round trip goes through chunking. */
+const inDurableObject = (
   name: string,
   make = (storage: DurableObjectStorageLike) => durableObjectDriver({ storage, now, chunkBytes: 64 * 1024 }),
-): StoreDriver {
-  const stub = env.MEMORY.get(env.MEMORY.idFromName(name))
-  const call =
-    <K extends keyof StoreDriver>(verb: K) =>
-    (...args: unknown[]) =>
-      runInDurableObject(stub, (_instance, state) => {
-        const driver = make(state.storage)
-        return (driver[verb] as (...a: unknown[]) => Promise<unknown>)(...args)
-      })
-  return {
-    name: 'durable-object',
-    get: call('get'),
-    getMany: call('getMany'),
-    set: call('set'),
-    setMany: call('setMany'),
-    delete: call('delete'),
-    list: call('list'),
-    transaction: call('transaction'),
-    estimate: call('estimate'),
-  } as StoreDriver
-}
+) => inDurableObjectWith(name, make)
 
 let objects = 0
 driverSuite('durable-object', () => inDurableObject(`driver-suite-${++objects}`), { ttl: { advance } })

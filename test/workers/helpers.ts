@@ -1,7 +1,9 @@
 // Calling the deployed shape of the API: the Worker (SELF) in front of one Durable Object per namespace.
-import { env, SELF } from 'cloudflare:test'
+import { env, runInDurableObject, SELF } from 'cloudflare:test'
 import { expect } from 'vitest'
 import { signToken, type TokenScope } from '../../src/edge/auth.js'
+import type { StoreDriver } from '../../src/store/driver.js'
+import type { DurableObjectStorageLike } from '../../src/store/drivers/durable-object.js'
 
 export const ORIGIN = 'http://engram.test'
 
@@ -55,4 +57,30 @@ export async function expectError(response: Response, status: number, code: stri
 
 export interface RecallBody {
   results: { memory: { id: string; content: string; tier: string; type: string }; score: number }[]
+}
+
+/**
+ * A driver whose every verb runs inside the named Durable Object (storage calls must run there);
+ * `make` builds the driver over that object's storage on each call.
+ */
+export function inDurableObject(name: string, make: (storage: DurableObjectStorageLike) => StoreDriver): StoreDriver {
+  const stub = env.MEMORY.get(env.MEMORY.idFromName(name))
+  const call =
+    <K extends keyof StoreDriver>(verb: K) =>
+    (...args: unknown[]) =>
+      runInDurableObject(stub, (_instance, state) => {
+        const driver = make(state.storage)
+        return (driver[verb] as (...a: unknown[]) => Promise<unknown>)(...args)
+      })
+  return {
+    name: 'durable-object',
+    get: call('get'),
+    getMany: call('getMany'),
+    set: call('set'),
+    setMany: call('setMany'),
+    delete: call('delete'),
+    list: call('list'),
+    transaction: call('transaction'),
+    estimate: call('estimate'),
+  } as StoreDriver
 }

@@ -1,15 +1,15 @@
 // Raw-byte scans of the edge's real storage in workerd: Durable Object storage with large values in R2
 // (the edge-tiered driver the Worker uses). With encryption on, no content, metadata value or PII may
 // appear anywhere in the stored bytes; after forgetSubject, none of the subject's words may remain.
-import { env, runInDurableObject } from 'cloudflare:test'
+import { env } from 'cloudflare:test'
 import { describe, expect, it, vi } from 'vitest'
 import type { VectorIndexFactory } from '../../src/core/types.js'
-import type { StoreDriver } from '../../src/store/driver.js'
 import { cloudflareR2Driver } from '../../src/store/drivers/cloudflare-r2.js'
-import { type DurableObjectStorageLike, durableObjectDriver } from '../../src/store/drivers/durable-object.js'
+import { durableObjectDriver } from '../../src/store/drivers/durable-object.js'
 import { edgeTieredDriver } from '../../src/store/drivers/edge-tiered.js'
 import usearchWasm from '../../wasm/usearch.wasm'
 import { dumpDriver, encryptedScan, findStrings, forgetSubjectScan, type RawDump } from '../shared/raw-scan.js'
+import { inDurableObject } from './helpers.js'
 
 // workerd cannot compile wasm from bytes nor read the package's files, so the memory's default index
 // cannot load usearch here: the scans' memories get the real usearch index from the imported module
@@ -17,35 +17,14 @@ import { dumpDriver, encryptedScan, findStrings, forgetSubjectScan, type RawDump
 vi.mock('../../src/core/memory.js', async (importOriginal) => {
   const actual = await importOriginal<typeof import('../../src/core/memory.js')>()
   const { createVectorIndex } = await import('../../src/vector/create.js')
+  const flatLimit = actual.MEMORY_FLAT_LIMIT
   const index: VectorIndexFactory = ({ dims, from }) =>
-    createVectorIndex(from ? { dims, from, wasm: usearchWasm } : { dims, wasm: usearchWasm })
+    createVectorIndex(from ? { dims, from, flatLimit, wasm: usearchWasm } : { dims, flatLimit, wasm: usearchWasm })
   return {
     ...actual,
     createMemory: (options: Parameters<typeof actual.createMemory>[0] = {}) => actual.createMemory({ index, ...options }),
   }
 })
-
-/** A driver whose every verb runs inside the named Durable Object (storage calls must run there). */
-function inDurableObject(name: string, make: (storage: DurableObjectStorageLike) => StoreDriver): StoreDriver {
-  const stub = env.MEMORY.get(env.MEMORY.idFromName(name))
-  const call =
-    <K extends keyof StoreDriver>(verb: K) =>
-    (...args: unknown[]) =>
-      runInDurableObject(stub, (_instance, state) => {
-        const driver = make(state.storage)
-        return (driver[verb] as (...a: unknown[]) => Promise<unknown>)(...args)
-      })
-  return {
-    name: 'durable-object',
-    get: call('get'),
-    getMany: call('getMany'),
-    set: call('set'),
-    setMany: call('setMany'),
-    delete: call('delete'),
-    list: call('list'),
-    transaction: call('transaction'),
-  } as StoreDriver
-}
 
 const r2 = () => cloudflareR2Driver({ binding: env.BLOBS })
 

@@ -22,6 +22,7 @@ import { bearerToken, tokenAuth, verifyToken } from './auth.js'
 import { dashboardPage } from './dashboard/page.js'
 import { embedderFromEnv } from './embedder-from-env.js'
 import { createHttpHandler, DEFAULT_HTTP_LIMITS, discardBody, type EdgeMemory, errorResponse, type HttpLimits } from './http.js'
+import { securityFromEnv } from './security-from-env.js'
 
 export interface DurableObjectStubLike {
   fetch(request: Request): Promise<Response>
@@ -46,6 +47,10 @@ export interface EdgeEnv {
   EMBEDDER?: string
   RATE_LIMIT_PER_MINUTE?: string
   MAX_BODY_BYTES?: string
+  /** Encrypt every namespace at rest with this passphrase (a secret); see security-from-env.ts. */
+  ENGRAM_ENCRYPTION_PASSPHRASE?: string
+  /** `on` to redact PII before storage and embedding. */
+  REDACT?: string
   [key: string]: unknown
 }
 
@@ -124,7 +129,9 @@ export class MemoryObject {
         primary: durableObjectDriver({ storage: this.#state.storage }),
         ...(this.#env.BLOBS ? { blobs: cloudflareR2Driver({ binding: this.#env.BLOBS }), blobPrefix: `blobs/${namespace}/` } : {}),
       })
-      this.#memory = embedderFromEnv(this.#env).then((embedder) => createMemory({ namespace, store, embedder, index: this.#index }))
+      this.#memory = embedderFromEnv(this.#env).then((embedder) =>
+        createMemory({ namespace, store, embedder, index: this.#index, ...securityFromEnv(this.#env) }),
+      )
       this.#memory.catch(() => {
         this.#memory = undefined
       })

@@ -57,7 +57,16 @@ import {
 } from './layout.js'
 import { silentLogger } from './log.js'
 import { type MemoryPolicy, resolvePolicy } from './policy.js'
-import { type Candidate, contextCandidates, conversationNeighbours, relevanceOf, resolveRanking, scoreOf, withContext } from './ranking.js'
+import {
+  type Candidate,
+  contextCandidates,
+  relevanceOf,
+  resolveRanking,
+  scoreOf,
+  threadLayout,
+  withContext,
+  withEpisodes,
+} from './ranking.js'
 import {
   applyPatch,
   assertObject,
@@ -841,9 +850,14 @@ export class EngramMemory implements Memory {
     if (options.tiers?.includes('archived'))
       await this.#self.addArchivedCandidates(query, mode, fanout, (r) => visible(r, now), candidates, options.signal)
 
-    const base = new Map([...candidates.values()].map((c) => [c.id, relevanceOf(c, mode, this.#ranking)]))
+    let keywordBest = 0
+    for (const c of candidates.values()) keywordBest = Math.max(keywordBest, c.keyword ?? 0)
     const getRecord = (id: string) => this.#records.get(id) ?? this.#working.get(id)
-    const neighbours = conversationNeighbours(base.keys(), getRecord, () => this.#allRecords())
+    const { neighbours, episodes } = threadLayout(candidates.keys(), getRecord, () => this.#allRecords())
+    const base = withEpisodes(
+      new Map([...candidates.values()].map((c) => [c.id, relevanceOf(c, mode, this.#ranking, keywordBest)])),
+      episodes,
+    )
     for (const id of contextCandidates(base, neighbours)) {
       if (!allowed(id)) continue
       base.set(id, 0)

@@ -6,7 +6,6 @@
  * Values are opaque (they may be encrypted), so there are no IndexedDB indexes on record fields: the
  * memory keeps its catalog (tier, type, scope, time) in RAM, rebuilt from the records on open.
  */
-import { type IDBPDatabase, type IDBPObjectStore, wrap } from 'idb'
 import { asMemoryError, memoryError } from '../../core/errors.js'
 import type { DriverOp, ListResult, StoreDriver } from '../driver.js'
 import { checkEntries, checkKey, checkList, checkOps, checkTtl, checkValue } from '../keys.js'
@@ -54,14 +53,13 @@ export interface IndexedDBDriver extends StoreDriver {
   close(): Promise<void>
 }
 
-// Read-only transactions get the same type; they never call the writing verbs.
-type Store = IDBPObjectStore<unknown, ArrayLike<string>, string, 'readwrite'>
-
 const KV = 'kv'
 const TTL = 'ttl'
 const VERSION = 1
 /** Keys are printable ASCII (0x21..0x7e), so every key under `prefix` sorts below `prefix + '\x7f'`. */
 const ABOVE_ASCII = '\x7f'
+/** Up to this many keys, a read asks for each key; beyond, it first checks whether one range read serves them. */
+const FEW_KEYS = 8
 
 /**
  * @example
@@ -73,11 +71,11 @@ export function indexedDBDriver(options: IndexedDBDriverOptions = {}): IndexedDB
   const now = options.now ?? Date.now
   let created = false
   let lost: string | undefined
-  let opening: Promise<IDBPDatabase> | undefined
+  let opening: Promise<IDBDatabase> | undefined
   let areaOpening: Promise<StorageArea> | undefined
   const storageArea = () => (areaOpening ??= openArea(options.bucket))
 
-  const open = (): Promise<IDBPDatabase> => {
+  const open = (): Promise<IDBDatabase> => {
     if (lost) return Promise.reject(memoryError('STORAGE', `IndexedDB database "${name}" is no longer usable: ${lost}`))
     opening ??= storageArea()
       .then((area) =>
@@ -104,62 +102,106 @@ export function indexedDBDriver(options: IndexedDBDriverOptions = {}): IndexedDB
     return opening
   }
 
-  const purgeExpired = async (db: IDBPDatabase): Promise<IDBPDatabase> => {
-    const tx = db.transaction([KV, TTL], 'readwrite')
-    const ttl = tx.objectStore(TTL)
-    const [keys, times] = await Promise.all([ttl.getAllKeys(), ttl.getAll()])
-    const t = now()
-    keys.forEach((key, i) => {
-      if ((times[i] as number) <= t) {
-        void tx.objectStore(KV).delete(key)
-        void ttl.delete(key)
+  const purgeExpired = async (db: IDBDatabase): Promise<IDBDatabase> => {
+    await transact(db, 'readwrite', (kv, ttl) => {
+      const keys = ttl.getAllKeys()
+      const times = ttl.getAll()
+      times.onsuccess = () => {
+        const t = now()
+        keys.result.forEach((key, i) => {
+          if ((times.result[i] as number) <= t) {
+            kv.delete(key)
+            ttl.delete(key)
+          }
+        })
       }
+      return () => undefined
     })
-    await tx.done
     return db
   }
 
-  /** Run `fn` in one transaction; its result counts only once the transaction has committed. */
-  const run = async <T>(mode: IDBTransactionMode, what: string, fn: (kv: Store, ttl: Store) => Promise<T>): Promise<T> => {
+  /**
+   * Run one transaction: `fn` issues its requests and returns how to read the answer, which counts only
+   * once the transaction has committed. Requests are plain IndexedDB requests, not one promise each: a
+   * failed request aborts the transaction, and the abort carries the real reason (QuotaExceededError...).
+   */
+  const run = async <T>(mode: IDBTransactionMode, what: string, fn: (kv: IDBObjectStore, ttl: IDBObjectStore) => () => T): Promise<T> => {
     const db = await open()
     try {
-      const tx = db.transaction([KV, TTL], mode, { durability: 'strict' })
-      // A failed request aborts the transaction, and tx.done carries the real reason (QuotaExceededError...).
-      const result = fn(tx.objectStore(KV) as Store, tx.objectStore(TTL) as Store)
-      result.catch(() => undefined)
-      await tx.done
-      return await result
+      return await transact(db, mode, fn)
     } catch (e) {
       throw asMemoryError(e, 'STORAGE', `IndexedDB ${what} failed in "${name}"`)
     }
   }
 
   const write = (ops: DriverOp[]) =>
-    run('readwrite', 'write', async (kv, ttl) => {
-      const pending: Promise<unknown>[] = []
+    run('readwrite', 'write', (kv, ttl) => {
+      const t = now()
+      // The expiry each written key ends with (undefined: none), applied once the old ones are known.
+      const expiry = new Map<string, number | undefined>()
+      let low = ops[0]!.key
+      let high = low
       for (const op of ops) {
+        if (op.key < low) low = op.key
+        if (op.key > high) high = op.key
         if (op.type === 'delete') {
-          pending.push(kv.delete(op.key), ttl.delete(op.key))
+          kv.delete(op.key)
+          expiry.set(op.key, undefined)
           continue
         }
         // Structured clone copies a view's whole backing buffer: store exactly the bytes asked for.
         const { value } = op
-        pending.push(kv.put(value.byteOffset === 0 && value.byteLength === value.buffer.byteLength ? value : value.slice(), op.key))
-        pending.push(op.ttlSeconds === undefined ? ttl.delete(op.key) : ttl.put(now() + op.ttlSeconds * 1000, op.key))
+        kv.put(value.byteOffset === 0 && value.byteLength === value.buffer.byteLength ? value : value.slice(), op.key)
+        expiry.set(op.key, op.ttlSeconds === undefined ? undefined : t + op.ttlSeconds * 1000)
       }
-      await Promise.all(pending)
+      // Few keys carry a TTL: one read of those in range replaces a delete per written key.
+      const existing = ttl.getAllKeys(IDBKeyRange.bound(low, high))
+      existing.onsuccess = () => {
+        const had = new Set(existing.result as string[])
+        for (const [key, at] of expiry) {
+          if (at !== undefined) ttl.put(at, key)
+          else if (had.has(key)) ttl.delete(key)
+        }
+      }
+      return () => undefined
     })
 
   const read = (keys: string[]) =>
-    run('readonly', 'read', async (kv, ttl) => {
-      const t = now()
-      return Promise.all(
-        keys.map(async (key) => {
-          const [value, expiresAt] = await Promise.all([kv.get(key), ttl.get(key)])
-          if (!(value instanceof Uint8Array)) return null
-          return typeof expiresAt === 'number' && expiresAt <= t ? null : value
-        }),
-      )
+    run('readonly', 'read', (kv, ttl) => {
+      const wanted = [...new Set(keys)].sort()
+      const range = IDBKeyRange.bound(wanted[0]!, wanted[wanted.length - 1]!)
+      const values = new Map<string, unknown>()
+      const getEach = () => {
+        for (const key of wanted) {
+          const request = kv.get(key)
+          request.onsuccess = () => values.set(key, request.result)
+        }
+      }
+      if (wanted.length <= FEW_KEYS) getEach()
+      else {
+        // Keys of a page (records, vectors of listed ids) are usually most of their range: then one
+        // range read answers them all, instead of one request per key.
+        const probe = kv.getAllKeys(range, wanted.length * 2 + 1)
+        probe.onsuccess = () => {
+          if (probe.result.length > wanted.length * 2) return getEach()
+          // The probe holds every key of the range; the values come in the same (key) order.
+          const found = probe.result as string[]
+          const rangeValues = kv.getAll(range)
+          rangeValues.onsuccess = () => {
+            for (let i = 0; i < found.length; i++) values.set(found[i]!, rangeValues.result[i])
+          }
+        }
+      }
+      const ttlKeys = ttl.getAllKeys(range)
+      const ttlTimes = ttl.getAll(range)
+      return () => {
+        const t = now()
+        const expired = new Set((ttlKeys.result as string[]).filter((_, i) => (ttlTimes.result[i] as number) <= t))
+        return keys.map((key) => {
+          const value = values.get(key)
+          return value instanceof Uint8Array && !expired.has(key) ? value : null
+        })
+      }
     })
 
   return {
@@ -199,34 +241,40 @@ export function indexedDBDriver(options: IndexedDBDriverOptions = {}): IndexedDB
     async list(prefix, listOptions = {}): Promise<ListResult> {
       checkList(prefix, listOptions)
       const { cursor, limit } = listOptions
-      return run('readonly', 'list', async (kv, ttl) => {
-        const upper = prefix + ABOVE_ASCII
-        const from = cursor !== undefined && cursor >= prefix ? cursor : prefix
-        const range = IDBKeyRange.bound(from, upper, from === cursor, true)
-        const page = limit === undefined ? undefined : limit + 1
+      const upper = prefix + ABOVE_ASCII
+      const from = cursor !== undefined && cursor >= prefix ? cursor : prefix
+      const range = IDBKeyRange.bound(from, upper, from === cursor, true)
+      const page = limit === undefined ? undefined : limit + 1
+      const { keys, expired } = await run('readonly', 'list', (kv, ttl) => {
         // Expiry times are few: take those of the range and filter the keys against them.
-        const [keys, ttlKeys, ttlTimes] = (await Promise.all([kv.getAllKeys(range, page), ttl.getAllKeys(range), ttl.getAll(range)])) as [
-          string[],
-          string[],
-          number[],
-        ]
-        const t = now()
-        const expired = new Set(ttlKeys.filter((_, i) => ttlTimes[i]! <= t))
-        let live = keys.filter((k) => !expired.has(k))
-        if (limit === undefined) return { keys: live }
+        const ttlKeys = ttl.getAllKeys(range)
+        const ttlTimes = ttl.getAll(range)
+        const found: string[] = []
         // Expired keys took places in the page: read on until the page is full or the range ends.
-        let last = keys[keys.length - 1]
-        let exhausted = keys.length <= limit
-        while (live.length <= limit && !exhausted && last !== undefined) {
-          const more = (await kv.getAllKeys(IDBKeyRange.bound(last, upper, true, true), page)) as string[]
-          live = live.concat(more.filter((k) => !expired.has(k)))
-          exhausted = more.length <= limit
-          last = more[more.length - 1]
+        const more = (lower: IDBKeyRange) => {
+          const request = kv.getAllKeys(lower, page)
+          request.onsuccess = () => {
+            const got = request.result as string[]
+            found.push(...got)
+            const t = now()
+            const dead = new Set((ttlKeys.result as string[]).filter((_, i) => (ttlTimes.result[i] as number) <= t))
+            const live = found.reduce((n, k) => (dead.has(k) ? n : n + 1), 0)
+            const last = got[got.length - 1]
+            if (limit !== undefined && live <= limit && got.length > limit && last !== undefined) {
+              more(IDBKeyRange.bound(last, upper, true, true))
+            }
+          }
         }
-        if (live.length <= limit) return { keys: live }
-        const keysOfPage = live.slice(0, limit)
-        return { keys: keysOfPage, cursor: keysOfPage[keysOfPage.length - 1]! }
+        more(range)
+        return () => {
+          const t = now()
+          return { keys: found, expired: new Set((ttlKeys.result as string[]).filter((_, i) => (ttlTimes.result[i] as number) <= t)) }
+        }
       })
+      const live = keys.filter((k) => !expired.has(k))
+      if (limit === undefined || live.length <= limit) return { keys: live }
+      const keysOfPage = live.slice(0, limit)
+      return { keys: keysOfPage, cursor: keysOfPage[keysOfPage.length - 1]! }
     },
     async estimate() {
       const area = await storageArea().catch(() => undefined)
@@ -245,6 +293,32 @@ export function indexedDBDriver(options: IndexedDBDriverOptions = {}): IndexedDB
       if (db) (await db.catch(() => undefined))?.close()
     },
   }
+}
+
+/**
+ * One transaction over both stores. `fn` issues requests (and may issue more from their success
+ * callbacks, while the transaction is active); its answer is read once the transaction has committed.
+ * A throw in `fn` aborts the transaction, so nothing it had already asked for is written.
+ */
+function transact<T>(db: IDBDatabase, mode: IDBTransactionMode, fn: (kv: IDBObjectStore, ttl: IDBObjectStore) => () => T): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const tx = db.transaction([KV, TTL], mode, { durability: 'strict' })
+    let answer: () => T
+    tx.oncomplete = () => {
+      try {
+        resolve(answer())
+      } catch (e) {
+        reject(e)
+      }
+    }
+    tx.onabort = () => reject(tx.error ?? new DOMException('The IndexedDB transaction was aborted', 'AbortError'))
+    try {
+      answer = fn(tx.objectStore(KV), tx.objectStore(TTL))
+    } catch (e) {
+      tx.abort()
+      reject(e)
+    }
+  })
 }
 
 /** The default bucket (navigator.storage + indexedDB), or a named Storage Bucket. */
@@ -280,13 +354,16 @@ interface OpenHooks {
   close(): void
 }
 
-function openDatabase(factory: IDBFactory, name: string, hooks: OpenHooks): Promise<IDBPDatabase> {
-  const request = factory.open(name, VERSION)
-  request.onupgradeneeded = (event) => hooks.upgrade(request.result, event.oldVersion)
-  return (wrap(request) as Promise<IDBPDatabase>).then((db) => {
-    const raw = request.result
-    raw.onversionchange = () => hooks.versionchange(raw)
-    raw.onclose = () => hooks.close()
-    return db
+function openDatabase(factory: IDBFactory, name: string, hooks: OpenHooks): Promise<IDBDatabase> {
+  return new Promise((resolve, reject) => {
+    const request = factory.open(name, VERSION)
+    request.onupgradeneeded = (event) => hooks.upgrade(request.result, event.oldVersion)
+    request.onerror = () => reject(request.error)
+    request.onsuccess = () => {
+      const db = request.result
+      db.onversionchange = () => hooks.versionchange(db)
+      db.onclose = () => hooks.close()
+      resolve(db)
+    }
   })
 }

@@ -5,7 +5,7 @@
  */
 import { memoryError } from '../core/errors.js'
 import { FlatIndex } from './flat.js'
-import { loadUsearchModule, UsearchIndex, type UsearchIndexOptions, type UsearchWasmSource } from './usearch.js'
+import { loadUsearchModule, UsearchIndex, type UsearchIndexOptions, type UsearchLoadOptions, type UsearchWasmSource } from './usearch.js'
 import type { CreateVectorIndexOptions, Metric, Quantization, SearchHit, SearchOptions, VectorIndex } from './vector-index.js'
 
 /**
@@ -27,6 +27,8 @@ export interface VectorIndexOptions extends CreateVectorIndexOptions {
   expansionAdd?: number
   /** HNSW candidate list while searching. @default 96 */
   expansionSearch?: number
+  /** f32 HNSW: walk the graph on an i8 copy and re-rank with exact f32 distances (UsearchIndexOptions). @default false */
+  compactNavigation?: boolean
   /** The compiled usearch (workerd passes the module it imported). @default wasm/usearch.wasm */
   wasm?: UsearchWasmSource
 }
@@ -52,6 +54,7 @@ export async function createVectorIndex(options: VectorIndexOptions): Promise<Ve
   if (options.connectivity !== undefined) hnsw.connectivity = options.connectivity
   if (options.expansionAdd !== undefined) hnsw.expansionAdd = options.expansionAdd
   if (options.expansionSearch !== undefined) hnsw.expansionSearch = options.expansionSearch
+  if (options.compactNavigation !== undefined) hnsw.compactNavigation = options.compactNavigation
   if (from === undefined) {
     if (flatLimit === 0) return UsearchIndex.createFrom(module, hnsw)
     return new AdaptiveIndex(module, hnsw, flatLimit, new FlatIndex({ dims, metric }))
@@ -71,8 +74,11 @@ export async function createVectorIndex(options: VectorIndexOptions): Promise<Ve
   return index
 }
 
-function pick(options: VectorIndexOptions): { expansionSearch?: number } {
-  return options.expansionSearch === undefined ? {} : { expansionSearch: options.expansionSearch }
+function pick(options: VectorIndexOptions): UsearchLoadOptions {
+  const out: UsearchLoadOptions = {}
+  if (options.expansionSearch !== undefined) out.expansionSearch = options.expansionSearch
+  if (options.compactNavigation !== undefined) out.compactNavigation = options.compactNavigation
+  return out
 }
 
 /** The flat scan until `flatLimit` vectors, then HNSW; the same ids and answers through the switch. */

@@ -22,8 +22,22 @@ export interface UsearchIndexOptions {
   expansionAdd?: number
   /** Candidate list size while searching (ef); change later with {@link UsearchIndex.setExpansionSearch}. @default 96 */
   expansionSearch?: number
+  /**
+   * f32 only: also keep an i8 copy of the vectors (a quarter of their bytes), walk the graph on it, and
+   * re-rank the ef candidates with the exact f32 distances, which are the distances returned. Faster at the
+   * same recall for a quarter more vector memory; the serialized index is unchanged (the copy is rebuilt
+   * at load). @default false
+   */
+  compactNavigation?: boolean
   /** The compiled usearch; by default wasm/usearch.wasm next to the package. */
   wasm?: UsearchWasmSource
+}
+
+export interface UsearchLoadOptions {
+  /** Overrides the ef stored with the index. */
+  expansionSearch?: number
+  /** Overrides whether the loaded f32 index navigates on an i8 copy (stored with the index by serialize()). */
+  compactNavigation?: boolean
 }
 
 interface Exports {
@@ -41,6 +55,9 @@ interface Exports {
   eg_change_expansion_search(n: number): void
   eg_size(): number
   eg_memory_usage(): number
+  eg_memory_part(part: number): number
+  eg_set_compact(on: number): number
+  eg_compact(): number
   eg_add_many(count: number, keys: number, vectors: number): number
   eg_remove(key: number): number
   eg_contains(key: number): number
@@ -57,6 +74,7 @@ const MAGIC = 0x53554745 // 'EGUS' little-endian
 const FORMAT_VERSION = 1
 const HEADER = 32
 const FLAG_UNIT = 1
+const FLAG_COMPACT = 2
 const STATUS: Record<number, string> = {
   [-1]: 'bad arguments',
   [-2]: 'out of memory',
@@ -157,7 +175,8 @@ export class UsearchIndex implements VectorIndex {
   #wasm: Exports | undefined
   readonly #stream: Stream
   readonly #keyOf = new Map<string, number>()
-  readonly #idOf = new Map<number, string>()
+  /** Id by key: keys are handed out densely from 0, so an array (V8 switches a sparse one to a dictionary). */
+  #idOf: (string | undefined)[] = []
   #nextKey = 0
 
   private constructor({ wasm, stream }: Instance) {
@@ -176,10 +195,12 @@ export class UsearchIndex implements VectorIndex {
   /** {@link UsearchIndex.create} with a module already compiled by {@link loadUsearchModule}. */
   static createFrom(module: WebAssembly.Module, options: Omit<UsearchIndexOptions, 'wasm'>): UsearchIndex {
     const { dims, metric = 'cos', quantization = 'f32' } = options
-    const { connectivity = 16, expansionAdd = 128, expansionSearch = 96 } = options
+    const { connectivity = 16, expansionAdd = 128, expansionSearch = 96, compactNavigation = false } = options
     if (!Number.isInteger(dims) || dims < 1 || dims > 65536) throw memoryError('VALIDATION', 'dims must be an integer in 1..65536')
     if (!METRICS.includes(metric)) throw memoryError('VALIDATION', `Unknown metric '${String(metric)}'`)
     if (!SCALARS.includes(quantization)) throw memoryError('VALIDATION', `Unknown quantization '${String(quantization)}'`)
+    if (typeof compactNavigation !== 'boolean') throw memoryError('VALIDATION', 'compactNavigation must be a boolean')
+    if (compactNavigation && quantization !== 'f32') throw memoryError('VALIDATION', 'compactNavigation needs an f32 index')
     for (const [name, value, min] of [
       ['connectivity', connectivity, 2],
       ['expansionAdd', expansionAdd, 1],
@@ -192,19 +213,21 @@ export class UsearchIndex implements VectorIndex {
     const { wasm } = instance
     const status = wasm.eg_create(dims, METRICS.indexOf(metric), SCALARS.indexOf(quantization), connectivity, expansionAdd, expansionSearch)
     if (status !== 0) throw failure(wasm, status, 'Could not create the index')
-    return new UsearchIndex(instance)
+    const index = new UsearchIndex(instance)
+    if (compactNavigation) index.setCompactNavigation(true)
+    return index
   }
 
   /**
    * Loads bytes made by {@link UsearchIndex.serialize}, or a plain usearch file (from the native addon's
    * `save()`), whose ids are then its keys in decimal. Throws MemoryError('CORRUPTED') on anything else.
    */
-  static async load(bytes: Uint8Array, options: { wasm?: UsearchWasmSource; expansionSearch?: number } = {}): Promise<UsearchIndex> {
+  static async load(bytes: Uint8Array, options: UsearchLoadOptions & { wasm?: UsearchWasmSource } = {}): Promise<UsearchIndex> {
     return UsearchIndex.loadFrom(await loadUsearchModule(options.wasm), bytes, options)
   }
 
   /** {@link UsearchIndex.load} with a module already compiled by {@link loadUsearchModule}. */
-  static loadFrom(module: WebAssembly.Module, bytes: Uint8Array, options: { expansionSearch?: number } = {}): UsearchIndex {
+  static loadFrom(module: WebAssembly.Module, bytes: Uint8Array, options: UsearchLoadOptions = {}): UsearchIndex {
     const corrupt = (why: string) => memoryError('CORRUPTED', `usearch index bytes are not valid: ${why}`)
     if (!(bytes instanceof Uint8Array)) throw memoryError('VALIDATION', 'Index bytes must be a Uint8Array')
     // Our blob starts with 'EGUS'; anything else is handed to usearch as its own file format, which
@@ -214,6 +237,8 @@ export class UsearchIndex implements VectorIndex {
     let ids: unknown
     let body = bytes
     let unit = false
+    let compact = options.compactNavigation
+    if (compact !== undefined && typeof compact !== 'boolean') throw memoryError('VALIDATION', 'compactNavigation must be a boolean')
     let expansionSearch = options.expansionSearch
     let nextKey = 0
     if (!plain) {
@@ -221,6 +246,7 @@ export class UsearchIndex implements VectorIndex {
       const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
       if (view.getUint16(4, true) !== FORMAT_VERSION) throw corrupt('unknown version')
       unit = (view.getUint16(6, true) & FLAG_UNIT) !== 0
+      compact ??= (view.getUint16(6, true) & FLAG_COMPACT) !== 0
       expansionSearch ??= view.getUint32(8, true)
       const count = view.getUint32(12, true)
       const idsLength = view.getUint32(16, true)
@@ -272,10 +298,14 @@ export class UsearchIndex implements VectorIndex {
     const names = ids as string[]
     for (let i = 0; i < keys.length; i++) {
       index.#keyOf.set(names[i]!, keys[i]!)
-      index.#idOf.set(keys[i]!, names[i]!)
+      index.#idOf[keys[i]!] = names[i]!
     }
     if (index.#keyOf.size !== size) throw corrupt('duplicate ids')
     index.#nextKey = nextKey
+    if (compact) {
+      if (index.quantization !== 'f32') throw memoryError('VALIDATION', 'compactNavigation needs an f32 index')
+      index.setCompactNavigation(true)
+    }
     return index
   }
 
@@ -291,6 +321,20 @@ export class UsearchIndex implements VectorIndex {
   setExpansionSearch(n: number): void {
     if (!Number.isInteger(n) || n < 1 || n > 4096) throw memoryError('VALIDATION', 'expansionSearch must be an integer in 1..4096')
     this.#live().eg_change_expansion_search(n)
+  }
+
+  /** Whether searches walk the graph on an i8 copy and re-rank with f32 (see {@link UsearchIndexOptions.compactNavigation}). */
+  get compactNavigation(): boolean {
+    return this.#live().eg_compact() === 1
+  }
+
+  /** Turns compact navigation on (building the i8 copy from the stored vectors) or off (freeing it); f32 only. */
+  setCompactNavigation(on: boolean): void {
+    if (typeof on !== 'boolean') throw memoryError('VALIDATION', 'compactNavigation must be a boolean')
+    if (on && this.quantization !== 'f32') throw memoryError('VALIDATION', 'compactNavigation needs an f32 index')
+    const wasm = this.#live()
+    const status = this.#call(() => wasm.eg_set_compact(on ? 1 : 0))
+    if (status < 0) throw failure(wasm, status, 'Could not change compact navigation')
   }
 
   add(id: string, vector: Float32Array): void {
@@ -327,7 +371,7 @@ export class UsearchIndex implements VectorIndex {
     }
     ids.forEach((id, i) => {
       this.#keyOf.set(id, firstKey + i)
-      this.#idOf.set(firstKey + i, id)
+      this.#idOf[firstKey + i] = id
     })
     this.#nextKey = firstKey + ids.length
   }
@@ -339,7 +383,7 @@ export class UsearchIndex implements VectorIndex {
     const status = this.#call(() => wasm.eg_remove(key))
     if (status < 0) throw failure(wasm, status, `Could not remove '${id}'`)
     this.#keyOf.delete(id)
-    this.#idOf.delete(key)
+    this.#idOf[key] = undefined
     return true
   }
 
@@ -375,22 +419,40 @@ export class UsearchIndex implements VectorIndex {
     const distances = new Float32Array(wasm.memory.buffer, at + distancesAt, found)
     const hits: SearchHit[] = []
     for (let i = 0; i < found; i++) {
-      const id = this.#idOf.get(keys[i]!)
+      const id = this.#idOf[keys[i]!]
       if (id !== undefined) hits.push({ id, distance: distances[i]! })
     }
     return hits
   }
 
-  /** Bytes of wasm linear memory this index holds (it grows and never shrinks), plus its id map. */
+  /**
+   * Bytes this index holds: what usearch reports for its graph and vectors (arena tails included), the
+   * compact copy if any, and an estimate of the JS id map (see {@link memoryParts}).
+   */
   memoryUsage(): number {
-    let ids = 0
-    for (const id of this.#keyOf.keys()) ids += id.length * 2 + 96
-    return this.#live().memory.buffer.byteLength + ids
+    const parts = this.memoryParts()
+    return parts.graph + parts.vectors + parts.compact + parts.ids
   }
 
-  /** Bytes usearch itself reports for the graph and vectors (less than {@link memoryUsage}). */
+  /**
+   * {@link memoryUsage} in parts. `ids` estimates the id map from V8's layout: a Map entry (about 48
+   * bytes with its share of the table), the key -> id array slot (8) and the string itself.
+   */
+  memoryParts(): { graph: number; vectors: number; compact: number; ids: number } {
+    const wasm = this.#live()
+    let ids = 0
+    for (const id of this.#keyOf.keys()) ids += 56 + align8(16 + stringBytes(id))
+    return { graph: wasm.eg_memory_part(0), vectors: wasm.eg_memory_part(1), compact: wasm.eg_memory_part(2), ids }
+  }
+
+  /** Bytes usearch itself reports for the graph and vectors, plus the compact copy. */
   indexMemoryUsage(): number {
     return this.#live().eg_memory_usage()
+  }
+
+  /** Bytes of wasm linear memory the instance has grown to (it never shrinks; untouched pages cost no RAM). */
+  linearMemoryBytes(): number {
+    return this.#live().memory.buffer.byteLength
   }
 
   /** The index alone in usearch's file format, as the native addon's `save()` writes it; keys, not ids. */
@@ -422,7 +484,8 @@ export class UsearchIndex implements VectorIndex {
     const view = new DataView(out.buffer)
     view.setUint32(0, MAGIC, true)
     view.setUint16(4, FORMAT_VERSION, true)
-    view.setUint16(6, this.metric === 'cos' && this.quantization !== 'i8' ? FLAG_UNIT : 0, true)
+    const flags = (this.metric === 'cos' && this.quantization !== 'i8' ? FLAG_UNIT : 0) | (this.compactNavigation ? FLAG_COMPACT : 0)
+    view.setUint16(6, flags, true)
     view.setUint32(8, this.expansionSearch, true)
     view.setUint32(12, keys.length, true)
     view.setUint32(16, ids.byteLength, true)
@@ -438,7 +501,7 @@ export class UsearchIndex implements VectorIndex {
   dispose(): void {
     this.#wasm = undefined
     this.#keyOf.clear()
-    this.#idOf.clear()
+    this.#idOf = []
   }
 
   #live(): Exports {
@@ -464,6 +527,12 @@ export class UsearchIndex implements VectorIndex {
     for (let i = 0; i < count; i++) wasm.eg_remove(firstKey + i)
     throw memoryError('VECTOR_INDEX', message)
   }
+}
+
+/** Bytes V8 stores for a string's characters: one each if all are Latin-1, two otherwise. */
+function stringBytes(s: string): number {
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 255) return 2 * s.length
+  return s.length
 }
 
 function align8(n: number): number {

@@ -10,6 +10,10 @@
 //   product is 0, so orthogonal vectors came back first.
 #include "no-threads.hpp"
 
+#include <usearch/index_plugins.hpp>
+
+#include "tape.hpp"
+
 #include <usearch/index_dense.hpp>
 #include <wasm_simd128.h>
 
@@ -168,6 +172,201 @@ float l2sq_i8(std::size_t a_ptr, std::size_t b_ptr, std::size_t n) {
     for (; i < n; ++i)
         sum += (std::int32_t(a[i]) - b[i]) * (std::int32_t(a[i]) - b[i]);
     return float(sum);
+}
+
+// ---- usearch's graph and slot -> vector table ----
+// Navigating on compact vectors calls index_gt::search with our own metric, and re-ranking reads the f32
+// vectors by slot; index_dense_gt keeps both members private. An explicit instantiation may name private
+// members ([temp.explicit]), the standard way to take their member pointers without editing the header.
+using graph_t = index_gt<distance_punned_t, std::uint64_t, std::uint32_t, aligned_allocator_gt<byte_t, 64>,
+                         memory_mapping_allocator_gt<64>>;
+using lookup_t = buffer_gt<byte_t*, aligned_allocator_gt<byte_t*, 64>>;
+using member_cref_t = member_cref_gt<std::uint64_t>;
+
+struct graph_tag {
+    using type = graph_t* index_t::*;
+    friend type member(graph_tag);
+};
+struct lookup_tag {
+    using type = lookup_t index_t::*;
+    friend type member(lookup_tag);
+};
+template <typename tag_at, typename tag_at::type pointer_ak> struct expose_t {
+    friend typename tag_at::type member(tag_at) { return pointer_ak; }
+};
+template struct expose_t<graph_tag, &index_t::typed_>;
+template struct expose_t<lookup_tag, &index_t::vectors_lookup_>;
+
+graph_t& graph() { return *(g_index.*member(graph_tag{})); }
+byte_t const* stored_vector(std::size_t slot) { return (g_index.*member(lookup_tag{}))[slot]; }
+
+// ---- compact navigation for f32 indexes ----
+// An i8 copy of every f32 vector (scaled to the full int8 range, one float factor per vector), kept beside
+// usearch's index and never saved: the file keeps the f32 vectors, and the copy is rebuilt at load. A
+// search walks the HNSW graph on the copy, a quarter of the bytes to read per distance, then re-ranks the
+// head of the candidate list with exact f32 distances, which are the distances returned (like FAISS's
+// refine).
+struct compact_t {
+    static constexpr std::size_t block_k = 1024; // vectors per block: growth never copies, slack < 1 block
+    bool on = false;
+    bool cosine = false, l2 = false;
+    std::size_t dims = 0, stride = 0; // stride: dims rounded up to 16, zero padded
+    std::int8_t** blocks = nullptr;   // each: block_k rows of stride bytes, then block_k factors, block_k norms
+    std::size_t block_count = 0, block_slots = 0;
+    std::int16_t* query = nullptr; // the query's codes, widened once
+    float query_factor = 0, query_norm = 0;
+
+    std::size_t block_bytes() const { return block_k * (stride + 2 * sizeof(float)); }
+    std::int8_t* row(std::size_t slot) const { return blocks[slot / block_k] + (slot % block_k) * stride; }
+    float* factor(std::size_t slot) const {
+        return reinterpret_cast<float*>(blocks[slot / block_k] + block_k * stride) + slot % block_k;
+    }
+    float* norm(std::size_t slot) const { return factor(slot) + block_k; }
+    std::size_t bytes() const {
+        return block_count * block_bytes() + block_slots * sizeof(void*) + (query ? stride * 2 : 0);
+    }
+
+    void clear() {
+        for (std::size_t i = 0; i != block_count; ++i)
+            std::free(blocks[i]);
+        std::free(blocks);
+        std::free(query);
+        blocks = nullptr;
+        query = nullptr;
+        block_count = block_slots = 0;
+        on = false;
+    }
+
+    bool start(std::size_t n, metric_kind_t kind) {
+        clear();
+        dims = n;
+        stride = (n + 15) / 16 * 16;
+        cosine = kind == metric_kind_t::cos_k;
+        l2 = kind == metric_kind_t::l2sq_k;
+        query = static_cast<std::int16_t*>(std::aligned_alloc(16, stride * 2));
+        if (!query)
+            return false;
+        on = true;
+        return true;
+    }
+
+    bool ensure(std::size_t slots) {
+        while (block_count * block_k < slots) {
+            if (block_count == block_slots) {
+                std::size_t grown = block_slots ? block_slots * 2 : 16;
+                auto moved = static_cast<std::int8_t**>(std::realloc(blocks, grown * sizeof(void*)));
+                if (!moved)
+                    return false;
+                blocks = moved;
+                block_slots = grown;
+            }
+            auto block = static_cast<std::int8_t*>(std::aligned_alloc(16, block_bytes()));
+            if (!block)
+                return false;
+            std::memset(block, 0, block_bytes());
+            blocks[block_count++] = block;
+        }
+        return true;
+    }
+
+    // Codes round(x * 127 / max|x|); the factor turns a code dot product back into the dot product of the
+    // vectors (of the unit vectors for cosine).
+    template <typename out_at> float encode(float const* x, out_at* codes, float* norm_out) const {
+        float top = 0, sum = 0;
+        for (std::size_t i = 0; i != dims; ++i) {
+            top = std::max(top, std::fabs(x[i]));
+            sum += x[i] * x[i];
+        }
+        float scale = top > 0 ? 127.f / top : 0.f;
+        for (std::size_t i = 0; i != dims; ++i)
+            codes[i] = static_cast<out_at>(std::clamp(std::nearbyint(x[i] * scale), -127.f, 127.f));
+        for (std::size_t i = dims; i != stride; ++i)
+            codes[i] = 0;
+        *norm_out = sum;
+        float factor = top > 0 ? top / 127.f : 0.f;
+        if (cosine)
+            factor = sum > 0 ? factor / std::sqrt(sum) : 0.f;
+        return factor;
+    }
+
+    void set(std::size_t slot, float const* vector) { *factor(slot) = encode(vector, row(slot), norm(slot)); }
+    void set_query(float const* vector) { query_factor = encode(vector, query, &query_norm); }
+
+    float distance(std::size_t slot) const {
+        std::int8_t const* v = row(slot);
+        v128_t s0 = wasm_i32x4_splat(0), s1 = s0;
+        for (std::size_t i = 0; i != stride; i += 16) {
+            v128_t codes = wasm_v128_load(v + i);
+            s0 = wasm_i32x4_add(s0, wasm_i32x4_dot_i16x8(wasm_i16x8_extend_low_i8x16(codes), wasm_v128_load(query + i)));
+            s1 = wasm_i32x4_add(s1,
+                                wasm_i32x4_dot_i16x8(wasm_i16x8_extend_high_i8x16(codes), wasm_v128_load(query + i + 8)));
+        }
+        float dot = float(hsum_i32(wasm_i32x4_add(s0, s1))) * query_factor * *factor(slot);
+        return l2 ? query_norm + *norm(slot) - 2 * dot : 1.f - dot;
+    }
+};
+
+compact_t g_compact;
+
+// The metric index_gt::search calls with (query, member): the query is the one set in g_compact.
+struct compact_metric_t {
+    template <typename member_at> float operator()(byte_t const*, member_at const& member) const noexcept {
+        return g_compact.distance(get_slot(member));
+    }
+};
+
+// The k best (distance, then key) kept sorted in the caller's output arrays.
+struct top_k_t {
+    std::size_t wanted, count = 0;
+    double* keys;
+    float* distances;
+
+    void offer(double key, float d) {
+        if (count == wanted && !(d < distances[wanted - 1] || (d == distances[wanted - 1] && key < keys[wanted - 1])))
+            return;
+        std::size_t at = count < wanted ? count : wanted;
+        while (at > 0 && (d < distances[at - 1] || (d == distances[at - 1] && key < keys[at - 1]))) {
+            if (at < wanted) {
+                keys[at] = keys[at - 1];
+                distances[at] = distances[at - 1];
+            }
+            --at;
+        }
+        keys[at] = key;
+        distances[at] = d;
+        if (count < wanted)
+            ++count;
+    }
+};
+
+// Walks the graph on the compact copy for ef candidates (only keys `allowed` accepts), re-ranks them with
+// the index's own f32 metric on the prepared query, keeps the best `wanted`. Returns the count, or < 0.
+template <typename allowed_at>
+int compact_search(float const* query, std::size_t wanted, allowed_at&& allowed, double* out_keys,
+                   float* out_distances) {
+    g_compact.set_query(query);
+    index_search_config_t config;
+    config.expansion = g_index.config().expansion_search;
+    config.thread = 0;
+    std::uint64_t free_key = g_index.free_key();
+    auto accept = [&](member_cref_t const& m) noexcept { return m.key != free_key && allowed(m.key); };
+    auto found = graph().search(reinterpret_cast<byte_t const*>(query), std::max(wanted, config.expansion),
+                                compact_metric_t{}, config, accept);
+    if (!found) {
+        g_error = found.error.release();
+        return usearch_failed_k;
+    }
+    metric_t const& metric = g_index.metric();
+    top_k_t top{wanted, 0, out_keys, out_distances};
+    byte_t const* q = reinterpret_cast<byte_t const*>(query);
+    // The i8 order is close to the exact one, so only the head of the candidate list is re-ranked: at 100k
+    // clustered 384-d vectors and k = 10, the best 32 of ef = 96 give the same recall as all 96.
+    std::size_t rerank = std::min(found.count, std::max<std::size_t>(2 * wanted, 32));
+    for (std::size_t i = 0; i != rerank; ++i) {
+        auto match = found.at(i);
+        top.offer(double(match.member.key), metric(stored_vector(match.member.slot), q));
+    }
+    return int(top.count);
 }
 
 metric_kind_t metric_kind_of(int metric) {
@@ -346,6 +545,7 @@ int eg_create(int dims, int metric, int scalar, int connectivity, int expansion_
         g_error = made.error.release();
         return usearch_failed_k;
     }
+    g_compact.clear();
     g_index = std::move(made.index);
     return configure_after_load(true);
 }
@@ -377,7 +577,54 @@ EXPORT(eg_change_expansion_add) void eg_change_expansion_add(int n) {
         g_index.change_expansion_add(std::size_t(n));
 }
 EXPORT(eg_size) double eg_size() { return g_ready ? double(g_index.size()) : 0; }
-EXPORT(eg_memory_usage) double eg_memory_usage() { return g_ready ? double(g_index.memory_usage()) : 0; }
+EXPORT(eg_memory_part) double eg_memory_part(int part);
+/// Bytes the index holds in linear memory: the sum of the eg_memory_part parts.
+EXPORT(eg_memory_usage) double eg_memory_usage() { return eg_memory_part(0) + eg_memory_part(1) + eg_memory_part(2); }
+/// One part of eg_memory_usage: 0 the graph (nodes and their tape, the per-slot tables), 1 the vectors'
+/// tape, 2 the compact copy used for navigation.
+EXPORT(eg_memory_part) double eg_memory_part(int part) {
+    if (!g_ready)
+        return 0;
+    index_t::memory_stats_t stats = g_index.memory_stats();
+    switch (part) {
+    case 0: {
+        // usearch's own count (nodes, slot -> node table, search contexts, graph tape slack) leaves out two
+        // per-slot tables of index_dense_gt: slot -> vector pointers, and the key -> slot hash set (sized
+        // like flat_hash_multi_set_gt::try_reserve does: 1.5x the capacity rounded up to a power of two,
+        // 64 entries of 16 bytes plus a 16-byte header per bucket).
+        std::size_t capacity = g_index.capacity();
+        std::size_t slots = 1;
+        while (slots < (capacity * 3 + 1) / 2)
+            slots *= 2;
+        std::size_t hash = capacity ? (slots + 63) / 64 * (64 * 16 + 16) : 0;
+        return double(g_index.memory_usage() - stats.vectors_allocated + capacity * sizeof(byte_t*) + hash);
+    }
+    case 1: return double(stats.vectors_allocated);
+    default: return double(g_compact.bytes());
+    }
+}
+
+/// Turns navigation on an i8 copy on (1) or off (0) for an f32 index; building the copy reads every
+/// stored vector. Returns 1 if on afterwards, 0 if off, < 0 on failure.
+EXPORT(eg_set_compact) int eg_set_compact(int on) {
+    if (!g_ready)
+        return not_created_k;
+    if (!on || g_index.metric().scalar_kind() != scalar_kind_t::f32_k) {
+        g_compact.clear();
+        return on ? bad_arguments_k : 0;
+    }
+    if (g_compact.on)
+        return 1;
+    std::size_t slots = graph().size();
+    if (!g_compact.start(g_dims, g_index.metric().metric_kind()) || !g_compact.ensure(slots)) {
+        g_compact.clear();
+        return out_of_memory_k;
+    }
+    for (std::size_t slot = 0; slot != slots; ++slot)
+        g_compact.set(slot, reinterpret_cast<float const*>(stored_vector(slot)));
+    return 1;
+}
+EXPORT(eg_compact) int eg_compact() { return g_compact.on ? 1 : 0; }
 
 /// Adds `count` vectors (count * dims f32, row after row) under `keys`. The caller checks the input
 /// (finite values, no duplicates); a key already present fails before anything is added.
@@ -398,6 +645,11 @@ EXPORT(eg_add_many) int eg_add_many(int count, double const* keys, float const* 
         if (!added) {
             g_error = added.error.release();
             return usearch_failed_k;
+        }
+        if (g_compact.on) {
+            if (!g_compact.ensure(std::size_t(added.slot) + 1))
+                return out_of_memory_k;
+            g_compact.set(added.slot, reinterpret_cast<float const*>(stored_vector(added.slot)));
         }
     }
     return ok_k;
@@ -428,6 +680,9 @@ int eg_search(float const* query, int k, double const* allow, int allow_count, d
         return bad_arguments_k;
     typed_t q = prepared(query);
     std::size_t wanted = std::size_t(k);
+    if (allow_count < 0 && g_compact.on)
+        return compact_search(static_cast<float const*>(q.data), wanted, [](std::uint64_t) { return true; }, out_keys,
+                              out_distances);
     if (allow_count < 0) {
         index_t::search_result_t found = with_typed(q, [&](auto v) { return g_index.search(v, wanted); });
         if (!found) {
@@ -446,33 +701,19 @@ int eg_search(float const* query, int k, double const* allow, int allow_count, d
     double allowed = double(allow_count), total = double(g_index.size());
     if (allowed * allowed <= 4096.0 * total) {
         exact_distance_t distance(q);
-        std::size_t n = 0;
+        top_k_t top{wanted, 0, out_keys, out_distances};
         for (int i = 0; i != allow_count; ++i) {
             std::uint64_t key = to_key(allow[i]);
-            if (!g_index.contains(key))
-                continue;
-            float d = distance(key);
-            // Insertion into the sorted top-k kept in the output arrays.
-            std::size_t at = n < wanted ? n : wanted;
-            if (n == wanted && !(d < out_distances[wanted - 1]))
-                continue;
-            while (at > 0 && (d < out_distances[at - 1] || (d == out_distances[at - 1] && allow[i] < out_keys[at - 1]))) {
-                if (at < wanted) {
-                    out_keys[at] = out_keys[at - 1];
-                    out_distances[at] = out_distances[at - 1];
-                }
-                --at;
-            }
-            out_keys[at] = double(key);
-            out_distances[at] = d;
-            if (n < wanted)
-                ++n;
+            if (g_index.contains(key))
+                top.offer(double(key), distance(key));
         }
-        return int(n);
+        return int(top.count);
     }
     auto is_allowed = [allow, allow_count](std::uint64_t key) noexcept {
         return std::binary_search(allow, allow + allow_count, double(key));
     };
+    if (g_compact.on)
+        return compact_search(static_cast<float const*>(q.data), wanted, is_allowed, out_keys, out_distances);
     index_t::search_result_t found =
         with_typed(q, [&](auto v) { return g_index.filtered_search(v, wanted, is_allowed); });
     if (!found) {
@@ -507,6 +748,7 @@ EXPORT(eg_save) int eg_save() {
 /// in configure_after_load.
 EXPORT(eg_load) int eg_load(int unit) {
     g_ready = false;
+    g_compact.clear();
     index_t loaded;
     serialization_result_t result =
         loaded.load_from_stream([](void* data, std::size_t n) { return host_read(data, n) == 1; });

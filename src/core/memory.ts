@@ -812,8 +812,9 @@ export class EngramMemory implements Memory {
       : undefined
     if (allowList?.length === 0) return []
 
+    let vector: Float32Array | undefined
     if (mode !== 'keyword') {
-      const [vector] = await this.#embed([query], options.signal, 'query')
+      ;[vector] = await this.#embed([query], options.signal, 'query')
       for (const index of [this.#vectors, this.#workingVectors]) {
         if (index.size === 0) continue
         const hits = index.search(vector!, Math.min(fanout, index.size), allowList ? { allow: allowList } : {})
@@ -854,16 +855,13 @@ export class EngramMemory implements Memory {
     for (const c of candidates.values()) keywordBest = Math.max(keywordBest, c.keyword ?? 0)
     const getRecord = (id: string) => this.#records.get(id) ?? this.#working.get(id)
     const { neighbours, episodes } = threadLayout(candidates.keys(), getRecord, () => this.#allRecords())
-    const base = withEpisodes(
-      new Map([...candidates.values()].map((c) => [c.id, relevanceOf(c, mode, this.#ranking, keywordBest)])),
-      episodes,
-    )
-    for (const id of contextCandidates(base, neighbours)) {
-      if (!allowed(id)) continue
-      base.set(id, 0)
-      candidates.set(id, { id })
-    }
-    const fused = withContext(base, neighbours)
+    const relevances = () => new Map([...candidates.values()].map((c) => [c.id, relevanceOf(c, mode, this.#ranking, keywordBest)]))
+    // Neighbours of relevant candidates join with their own similarity to the query, so context lifts
+    // them from where they stand rather than from zero.
+    const lifted = contextCandidates(relevances(), neighbours).filter(allowed)
+    for (const id of lifted) candidates.set(id, { id })
+    if (vector) this.#scoreVectors(vector, lifted, candidates)
+    const fused = withContext(withEpisodes(relevances(), episodes), neighbours)
     const scored: RecallHit[] = []
     for (const c of candidates.values()) {
       const record = getRecord(c.id)

@@ -131,6 +131,14 @@ import { planWrite } from './write-plan.js'
 
 const MINUTE = 60_000
 const PAGE = 500
+/**
+ * A snapshot rewrites the whole index, so its cost grows with the memory. Once one takes longer than
+ * SNAPSHOT_CHEAP_MS, the next waits (under sustained writing) until SNAPSHOT_SPACING times its cost has
+ * passed since it: snapshots stay within a fifth of the writing time, and the log to replay after a
+ * crash in proportion, instead of a whole-index rewrite every `snapshotEvery` entries at any size.
+ */
+const SNAPSHOT_SPACING = 4
+const SNAPSHOT_CHEAP_MS = 50
 const HIST_MARK = new Uint8Array([1])
 
 /** Internal hooks for runtimes (worker, Durable Object) and for the self-managing layer. */
@@ -250,6 +258,9 @@ export class EngramMemory implements Memory {
   /** Access bookkeeping queued but not yet written; later recalls join it. */
   #pendingAccess: { ids: Set<string>; audits: Record<string, unknown>[] } | undefined
   #snapshotChain: Promise<unknown> = Promise.resolve()
+  /** When the last index snapshot was written (performance.now) and what it cost, in ms. */
+  #snapshotDoneAt = Number.NEGATIVE_INFINITY
+  #snapshotCost = 0
   /** The self-managing layer (dedup, supersession, lifecycle, graph, context...): src/core/self-managing.ts. */
   readonly #policy: MemoryPolicy
   readonly #self: SelfManaging
@@ -506,7 +517,7 @@ export class EngramMemory implements Memory {
         }
       }
     }
-    if (this.#seq - this.#snapshotSeq >= this.#snapshotEvery) this.#scheduleSnapshot()
+    if (this.#seq - this.#snapshotSeq >= this.#snapshotEvery && this.#snapshotDue()) this.#scheduleSnapshot()
     return entries
   }
 
@@ -994,6 +1005,11 @@ export class EngramMemory implements Memory {
     return { expired: 0, ...lifecycle, snapshotSeq: this.#snapshotSeq, records: this.#records.size }
   }
 
+  #snapshotDue(): boolean {
+    const cost = this.#snapshotCost
+    return cost <= SNAPSHOT_CHEAP_MS || performance.now() - this.#snapshotDoneAt >= SNAPSHOT_SPACING * cost
+  }
+
   #scheduleSnapshot(): void {
     this.#queue = this.#queue
       .then(() => this.#writeSnapshot())
@@ -1002,6 +1018,7 @@ export class EngramMemory implements Memory {
 
   async #writeSnapshot(locked = false): Promise<void> {
     const write = async () => {
+      const started = performance.now()
       const bytes = writeIndexSnapshot({
         seq: this.#seq,
         embedder: this.#embedder.id,
@@ -1011,6 +1028,8 @@ export class EngramMemory implements Memory {
       })
       await this.#store.set(this.#keys.snapshot, await this.#codec.encode(bytes))
       this.#snapshotSeq = this.#seq
+      this.#snapshotDoneAt = performance.now()
+      this.#snapshotCost = this.#snapshotDoneAt - started
     }
     // One snapshot write at a time: two racing writes of the same key can leave the loser's bytes behind
     // in a tiered store (an orphaned R2 blob still holding forgotten content).

@@ -1,0 +1,60 @@
+/**
+ * Index snapshots during sustained writing: once a snapshot is costly, the next waits until several times
+ * its cost has passed, so a long ingest does not rewrite the whole index every `snapshotEvery` entries;
+ * what the skipped snapshots leave in the log is replayed on open.
+ */
+import { describe, expect, it } from 'vitest'
+import { keysFor } from '../../src/core/layout.js'
+import { createMemory } from '../../src/core/memory.js'
+import { createTestEmbedder } from '../../src/embed/hashing.js'
+import type { StoreDriver } from '../../src/store/driver.js'
+import { memoryDriver } from '../../src/store/drivers/memory.js'
+
+const keys = keysFor('default')
+
+/** Counts snapshot writes and makes each one slow, as a large index's would be. */
+function slowSnapshots(inner: StoreDriver, delayMs: number) {
+  const counter = { writes: 0 }
+  const driver: StoreDriver = {
+    ...inner,
+    async set(key, value, options) {
+      if (key === keys.snapshot) {
+        counter.writes++
+        await new Promise((resolve) => setTimeout(resolve, delayMs))
+      }
+      return inner.set(key, value, options)
+    },
+  }
+  return { driver, counter }
+}
+
+describe('index snapshots under sustained writing', () => {
+  it('a costly snapshot is not repeated on every write, and reopening replays the rest', async () => {
+    const store = memoryDriver()
+    const { driver, counter } = slowSnapshots(store, 300)
+    const mem = await createMemory({ store: driver, embedder: createTestEmbedder(), snapshotEvery: 1 })
+    const ids: string[] = []
+    for (let i = 0; i < 20; i++) ids.push(await mem.store(`sustained write number ${i} about topic${i}`))
+    // Every write is due by count; the first snapshot costs 300 ms, so the next waits 1.2 s.
+    expect(counter.writes).toBeGreaterThanOrEqual(1)
+    expect(counter.writes).toBeLessThan(10)
+
+    // A crash: no close(), so the newest snapshot is behind the log.
+    const again = await createMemory({ store, embedder: createTestEmbedder() })
+    expect(await again.count()).toBe(20)
+    expect((await again.stats()).index.size).toBe(20)
+    expect((await again.recall('topic17', { k: 1 }))[0]!.memory.id).toBe(ids[17])
+    expect((await again.verifyAudit()).ok).toBe(true)
+    await again.close()
+    await mem.close()
+  })
+
+  it('cheap snapshots keep the snapshotEvery cadence', async () => {
+    const { driver, counter } = slowSnapshots(memoryDriver(), 0)
+    const mem = await createMemory({ store: driver, embedder: createTestEmbedder(), snapshotEvery: 5 })
+    for (let i = 0; i < 20; i++) await mem.store(`cheap write ${i}`)
+    await mem.flush()
+    expect(counter.writes).toBe(4)
+    await mem.close()
+  })
+})

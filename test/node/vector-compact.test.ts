@@ -200,8 +200,8 @@ describe('compact navigation (f32 graph walked on an i8 copy, re-ranked exactly)
     i8.dispose()
   })
 
-  it('createVectorIndex passes the setting through the flat -> HNSW switch and through load', async () => {
-    const index = await createVectorIndex({ dims: 384, flatLimit: 100, compactNavigation: true })
+  it('createVectorIndex turns it on for f32 by default, through the flat -> HNSW switch and through load', async () => {
+    const index = await createVectorIndex({ dims: 384, flatLimit: 100 })
     index.addMany(ids.slice(0, 300), data.slice(0, 300))
     expect(index.kind).toBe('usearch')
     const bytes = index.serialize()
@@ -210,5 +210,18 @@ describe('compact navigation (f32 graph walked on an i8 copy, re-ranked exactly)
     expect(loaded.search(queries[0]!, 10)).toEqual(index.search(queries[0]!, 10))
     const truth = flat.search(queries[0]!, 300).filter((h) => Number(h.id.slice(1)) < 300)
     expect(index.search(queries[0]!, 1)[0]!.id).toBe(truth[0]!.id)
+    // Off on request, when loading too; an index saved without it gets it from createVectorIndex.
+    const off = (await createVectorIndex({ dims: 384, from: bytes, compactNavigation: false })) as UsearchIndex
+    expect(off.compactNavigation).toBe(false)
+    const plain = (await createVectorIndex({ dims: 384, flatLimit: 0, compactNavigation: false })) as UsearchIndex
+    expect(plain.compactNavigation).toBe(false)
+    plain.add('a', data[0]!)
+    expect(((await createVectorIndex({ dims: 384, from: plain.serialize() })) as UsearchIndex).compactNavigation).toBe(true)
+    // Not for i8 (its vectors are already compact), and an explicit request is refused.
+    const i8 = (await createVectorIndex({ dims: 384, flatLimit: 0, quantization: 'i8' })) as UsearchIndex
+    expect(i8.compactNavigation).toBe(false)
+    expect(((await createVectorIndex({ dims: 384, from: i8.serialize() })) as UsearchIndex).compactNavigation).toBe(false)
+    await expectCode(() => createVectorIndex({ dims: 384, quantization: 'i8', compactNavigation: true }), 'VALIDATION', /f32/)
+    await expectCode(() => createVectorIndex({ dims: 384, compactNavigation: 1 as unknown as boolean }), 'VALIDATION')
   })
 })

@@ -471,7 +471,7 @@ function writeDocs(): void {
   const md = [
     '## Vector index',
     '',
-    `engram's vector index is usearch (C++) compiled to WebAssembly with clang-19 (wasm/usearch.wasm, SIMD128 distance kernels). Same data for every index: ${DIMS}-d unit vectors in 64 topics with 24 latent directions (bench/lib/vector-data.ts, seed 42); queries are fresh points from the same stream. One query at a time, one thread, connectivity ${M}, expansion_add ${EF_ADD} everywhere. Each HNSW index is read at the smallest ef (from ${EF_LADDER.join(', ')}) reaching the recall target; recall@10 is against the exact brute force. Run took ${seconds.toFixed(0)} s.`,
+    `engram's vector index is usearch (C++) compiled to WebAssembly with clang-19 (wasm/usearch.wasm, SIMD128 distance kernels). Same data for every index: ${DIMS}-d unit vectors in 64 topics with 24 latent directions (bench/lib/vector-data.ts, seed 42); queries are fresh points from the same stream. One query at a time, one thread, connectivity ${M}, expansion_add ${EF_ADD} everywhere. "engram usearch wasm f32, i8 navigation" is the same f32 index searched the way createVectorIndex does by default: the HNSW walk reads an i8 copy of the vectors (a quarter of the bytes), then the head of the candidate list is re-ranked with exact f32 distances, which are the distances returned; the usearch file keeps only the f32 vectors (the copy is rebuilt at load), so the native addon still reads it. Each HNSW index is read at the smallest ef (from ${EF_LADDER.join(', ')}) reaching the recall target; recall@10 is against the exact brute force. Run took ${seconds.toFixed(0)} s.`,
     '',
     ...targets(results),
     '',

@@ -435,13 +435,16 @@ export class UsearchIndex implements VectorIndex {
   }
 
   /**
-   * {@link memoryUsage} in parts. `ids` estimates the id map from V8's layout: a Map entry (about 48
-   * bytes with its share of the table), the key -> id array slot (8) and the string itself.
+   * {@link memoryUsage} in parts. `ids` models the id map in V8 without pointer compression (as in Node):
+   * the Map's table (28 bytes per entry slot, a power of two of them), the key -> id array (8 bytes per
+   * key) and each id string (16-byte header, 1 or 2 bytes per character, 8-byte aligned). At 100k short
+   * ids this gives 69 bytes per id, where the heap grows by 70.
    */
   memoryParts(): { graph: number; vectors: number; compact: number; ids: number } {
     const wasm = this.#live()
-    let ids = 0
-    for (const id of this.#keyOf.keys()) ids += 56 + align8(16 + stringBytes(id))
+    const entries = this.#keyOf.size
+    let ids = (entries > 0 ? 2 ** Math.ceil(Math.log2(Math.max(entries, 4))) * 28 : 0) + this.#idOf.length * 8
+    for (const id of this.#keyOf.keys()) ids += align8(16 + stringBytes(id))
     return { graph: wasm.eg_memory_part(0), vectors: wasm.eg_memory_part(1), compact: wasm.eg_memory_part(2), ids }
   }
 

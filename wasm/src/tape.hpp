@@ -17,8 +17,8 @@
 namespace unum {
 namespace usearch {
 
-class engram_tape_t {
-    static constexpr std::size_t alignment_k = 8;
+template <std::size_t alignment_ak> class engram_tape_gt {
+    static constexpr std::size_t alignment_k = alignment_ak;
     static constexpr std::size_t head_k = 16; // previous arena, this arena's size
     static constexpr std::size_t min_arena_k = 256 * 1024;
     static constexpr std::size_t max_step_k = 4 * 1024 * 1024;
@@ -30,20 +30,20 @@ class engram_tape_t {
     std::size_t allocated_ = 0;
 
   public:
-    engram_tape_t() noexcept = default;
-    engram_tape_t(engram_tape_t const&) noexcept {}
-    engram_tape_t& operator=(engram_tape_t const&) noexcept {
+    engram_tape_gt() noexcept = default;
+    engram_tape_gt(engram_tape_gt const&) noexcept {}
+    engram_tape_gt& operator=(engram_tape_gt const&) noexcept {
         reset();
         return *this;
     }
-    engram_tape_t(engram_tape_t&& other) noexcept { swap(other); }
-    engram_tape_t& operator=(engram_tape_t&& other) noexcept {
+    engram_tape_gt(engram_tape_gt&& other) noexcept { swap(other); }
+    engram_tape_gt& operator=(engram_tape_gt&& other) noexcept {
         swap(other);
         return *this;
     }
-    ~engram_tape_t() noexcept { reset(); }
+    ~engram_tape_gt() noexcept { reset(); }
 
-    void swap(engram_tape_t& other) noexcept {
+    void swap(engram_tape_gt& other) noexcept {
         std::swap(last_arena_, other.last_arena_);
         std::swap(last_usage_, other.last_usage_);
         std::swap(last_capacity_, other.last_capacity_);
@@ -97,7 +97,7 @@ class engram_tape_t {
     std::size_t total_reserved() const noexcept { return last_arena_ ? last_capacity_ - last_usage_ : 0; }
 };
 
-template <> class memory_mapping_allocator_gt<64> : public engram_tape_t {
+template <> class memory_mapping_allocator_gt<64> : public engram_tape_gt<8> {
   public:
     using value_type = byte_t;
     using size_type = std::size_t;
@@ -105,7 +105,7 @@ template <> class memory_mapping_allocator_gt<64> : public engram_tape_t {
     using const_pointer = byte_t const*;
 };
 
-template <> class memory_mapping_allocator_gt<8> : public engram_tape_t {
+template <> class memory_mapping_allocator_gt<8> : public engram_tape_gt<8> {
   public:
     using value_type = byte_t;
     using size_type = std::size_t;

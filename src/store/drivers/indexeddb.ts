@@ -249,27 +249,28 @@ export function indexedDBDriver(options: IndexedDBDriverOptions = {}): IndexedDB
         // Expiry times are few: take those of the range and filter the keys against them.
         const ttlKeys = ttl.getAllKeys(range)
         const ttlTimes = ttl.getAll(range)
-        const found: string[] = []
+        const expiredNow = () => {
+          const t = now()
+          return new Set((ttlKeys.result as string[]).filter((_, i) => (ttlTimes.result[i] as number) <= t))
+        }
+        let found: string[] = []
+        let live = 0
         // Expired keys took places in the page: read on until the page is full or the range ends.
         const more = (lower: IDBKeyRange) => {
           const request = kv.getAllKeys(lower, page)
           request.onsuccess = () => {
             const got = request.result as string[]
-            found.push(...got)
-            const t = now()
-            const dead = new Set((ttlKeys.result as string[]).filter((_, i) => (ttlTimes.result[i] as number) <= t))
-            const live = found.reduce((n, k) => (dead.has(k) ? n : n + 1), 0)
+            // A whole prefix may hold millions of keys: no spreading into arguments.
+            found = found.length === 0 ? got : found.concat(got)
             const last = got[got.length - 1]
-            if (limit !== undefined && live <= limit && got.length > limit && last !== undefined) {
-              more(IDBKeyRange.bound(last, upper, true, true))
-            }
+            if (limit === undefined || got.length <= limit || last === undefined) return
+            const dead = expiredNow()
+            for (const k of got) if (!dead.has(k)) live++
+            if (live <= limit) more(IDBKeyRange.bound(last, upper, true, true))
           }
         }
         more(range)
-        return () => {
-          const t = now()
-          return { keys: found, expired: new Set((ttlKeys.result as string[]).filter((_, i) => (ttlTimes.result[i] as number) <= t)) }
-        }
+        return () => ({ keys: found, expired: expiredNow() })
       })
       const live = keys.filter((k) => !expired.has(k))
       if (limit === undefined || live.length <= limit) return { keys: live }

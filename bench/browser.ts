@@ -61,8 +61,13 @@ interface RecallRun {
   count: number
   engramBuildMs: number
   baselineBuildMs: number
+  /** flush() right after the build: the index snapshot a large batch leaves behind. */
+  engramSettleMs: number
   /** close(): pending writes and the final index snapshot. */
   engramCloseMs: number
+  /** Cold open until the worker reports the memory open (engramOpenMs adds the first recall). */
+  engramReadyMs: number
+  healthyAfterOpen: boolean
   engram: { p50: number; p95: number }
   baseline: { p50: number; p95: number }
   engramOpenMs: number
@@ -192,6 +197,8 @@ function writeReport(r: Results): void {
         `${f(s.engramBuildMs / 1000, 0)} s for ${s.count.toLocaleString('en')} memories`,
     )
     .join('; ')
+  const settles = r.sizes.map((s) => `${f(s.engramSettleMs, 0)} ms at ${k(s.n)}`).join(', ')
+  const readies = r.sizes.map((s) => `${f(s.engramReadyMs, 0)} ms at ${k(s.n)}`).join(', ')
   const closes = r.sizes.map((s) => `${f(s.engramCloseMs, 0)} ms at ${k(s.n)}`).join(', ')
   const md = `## Browser runtime (Chromium)
 
@@ -213,8 +220,10 @@ ${r.sizes.map(sizeRows).join('\n')}
   the same size with the same durability.
 - Recall: ${r.sizes[0]!.queries} queries, top 10; memories embedded with the hashing test embedder (${HASH_DIMS}-d), so the figure is the
   engine (hybrid vector + BM25 ranking, filters, recency) and not the model. The baseline is vector-only.
-- Cold open: a new worker opening the store (records, index snapshot + log replay) and answering the first recall,
-  vs reading every vector from IndexedDB and scanning once.
+  Timed once \`flush()\` has let the memory finish the index snapshot that follows the last batch (${settles});
+  a recall issued during that snapshot waits for it.
+- Cold open: a new worker opening the store (records, index snapshot + log replay) and answering the first recall
+  (the worker reported the memory open after ${readies}), vs reading every vector from IndexedDB and scanning once.
 `
   const dir = join(root, 'docs', 'bench')
   mkdirSync(dir, { recursive: true })
@@ -254,6 +263,10 @@ async function measureRecall({
     if (texts.length > batch) await log(`  engram: ${i + batch} stored, ${((performance.now() - t) / 1000).toFixed(0)} s`)
   }
   const engramBuildMs = performance.now() - t
+  // Let the memory settle (the index snapshot that follows a large batch) before timing recalls.
+  t = performance.now()
+  await mem.flush()
+  const engramSettleMs = performance.now() - t
   const count = await mem.count()
   await mem.recall('warm-up query', { peek: true })
   const engram: number[] = []
@@ -269,10 +282,15 @@ async function measureRecall({
   // Cold open: a new worker, the store on disk, until the first answer.
   t = performance.now()
   mem = await createMemory(options)
+  await mem.ready
+  const engramReadyMs = performance.now() - t
   await mem.recall(qs[0]!, { k: 10, peek: true })
   const engramOpenMs = performance.now() - t
+  const healthy = (await mem.health()).ok
   await mem.close()
-  await log(`  engram: built in ${(engramBuildMs / 1000).toFixed(0)} s, cold open ${engramOpenMs.toFixed(0)} ms`)
+  await log(
+    `  engram: built in ${(engramBuildMs / 1000).toFixed(0)} s, cold open ${engramOpenMs.toFixed(0)} ms (ready ${engramReadyMs.toFixed(0)} ms)`,
+  )
 
   // Baseline: the same texts and vectors in a plain object store, searched by a brute-force scan.
   const embedder = createTestEmbedder({ dims })
@@ -332,7 +350,10 @@ async function measureRecall({
     count,
     engramBuildMs,
     baselineBuildMs,
+    engramSettleMs,
     engramCloseMs,
+    engramReadyMs,
+    healthyAfterOpen: healthy,
     engram: { p50: percentile(engram, 0.5), p95: percentile(engram, 0.95) },
     baseline: { p50: percentile(baseline, 0.5), p95: percentile(baseline, 0.95) },
     engramOpenMs,

@@ -15,7 +15,7 @@ import { build } from 'esbuild'
 import { createEmbedder } from '../src/embed/create.js'
 import { BUILTIN_MODELS, DEFAULT_MODEL } from '../src/embed/models.js'
 import { createMemory } from '../src/node.js'
-import { createVectorIndex } from '../src/vector/create.js'
+import { createVectorIndex, FLAT_LIMIT } from '../src/vector/create.js'
 import { queries as makeQueries, sentences } from './lib/e2e-sentences.js'
 import { cosineTopK, PlainBm25 } from './lib/eval-bm25.js'
 import { cachingEmbedder } from './lib/eval-embed-cache.js'
@@ -185,7 +185,7 @@ const kb = (b: number) => (b >= 1e6 ? `${(b / 1e6).toFixed(2)} MB` : `${(b / 1e3
 const md = [
   '## End to end in Node',
   '',
-  `\`npx tsx bench/e2e.ts\`: engram with the default embedder (${model}), a filesystem store (\`createMemory({ path })\`) and the adaptive vector index (\`createVectorIndex\`: exact scan below 1,000, usearch HNSW above), against a plain JS peer in the same run: vectors in an array scanned by brute-force cosine plus a textbook BM25, the two lists fused by reciprocal rank. Synthetic, varied one-sentence memories; ${NQ} queries; k = 10.`,
+  `\`npx tsx bench/e2e.ts\`: engram with the default embedder (${model}), a filesystem store (\`createMemory({ path })\`) and the adaptive vector index (\`createVectorIndex\`: exact scan below ${FLAT_LIMIT.toLocaleString('en-US')} vectors, usearch HNSW above), against a plain JS peer in the same run: vectors in an array scanned by brute-force cosine plus a textbook BM25, the two lists fused by reciprocal rank. Synthetic, varied one-sentence memories; ${NQ} queries; k = 10.`,
   '',
   `- The model alone: ${f0(embedRate)} sentences/s (batches of 32, wall time; on a shared machine this mostly measures the neighbours — docs/bench/embed.md has CPU-time rates); one query embeds in ${f2(pct(queryEmbed, 50))} ms (p50).`,
   `- A fresh 1k store, model included: engram ${f0(freshEngram)} memories/s (embed, fs write with fsync, both indexes) vs the peer ${f0(freshPeer)}/s (embed + push), ${(freshEngram / freshPeer).toFixed(2)}× — the model dominates both.`,

@@ -1,13 +1,15 @@
 /**
  * The memory's record catalog: a Map from id to record that also answers, without scanning, "which
- * records have this dedup key" and "which state this fact (subject + attribute)". Write-time dedup and
- * supersession use it so a store costs O(1) lookups, not a pass over every memory.
+ * records have this dedup key", "which state this fact (subject + attribute)" and "which belong to this
+ * conversation". Write-time dedup and supersession use it so a store costs O(1) lookups, and recall's
+ * conversation context reads one thread instead of every memory.
  *
  * Every change to the catalog goes through `set`/`delete`/`clear`, so the secondary indexes cannot drift.
  * They are built lazily on the first lookup (opening a store pays nothing for them) and then maintained
  * on each change. In-place edits of access counters (recall bookkeeping) do not affect either key.
  */
 import { dedupKey } from './dedup.js'
+import { byCreatedAt, type ThreadView, threadOf, threadView } from './ranking.js'
 import { factKeyOf } from './supersede.js'
 import type { MemoryRecord } from './types.js'
 
@@ -29,17 +31,33 @@ export class RecordCatalog extends Map<string, MemoryRecord> implements RecordLo
   #byFact: Map<string, Set<string>> | undefined
   /** The keys each indexed record was filed under (content may change on update). */
   #keysOf: Map<string, [string, string | undefined]> | undefined
+  /** Conversation threads (see threadOf): member ids in catalog order, and each member's thread. */
+  #byThread: Map<string, Set<string>> | undefined
+  #threadOf: Map<string, string> | undefined
+  /** Each record's place in the Map's own order, the tie-break between equal times. */
+  #placeOf: Map<string, number> | undefined
+  #nextPlace = 0
+  /** A thread's records oldest first, kept until one of its members changes. */
+  readonly #ordered = new Map<string, ThreadView>()
 
   override set(id: string, record: MemoryRecord): this {
     if (this.#keysOf) {
       this.#unfile(id)
       this.#file(record)
     }
+    if (this.#threadOf) {
+      if (!super.has(id)) this.#placeOf!.set(id, this.#nextPlace++)
+      this.#refileThread(id, threadOf(record))
+    }
     return super.set(id, record)
   }
 
   override delete(id: string): boolean {
     if (this.#keysOf) this.#unfile(id)
+    if (this.#threadOf) {
+      this.#refileThread(id, undefined)
+      this.#placeOf!.delete(id)
+    }
     return super.delete(id)
   }
 
@@ -47,7 +65,52 @@ export class RecordCatalog extends Map<string, MemoryRecord> implements RecordLo
     this.#byDedup = undefined
     this.#byFact = undefined
     this.#keysOf = undefined
+    this.#byThread = undefined
+    this.#threadOf = undefined
+    this.#placeOf = undefined
+    this.#ordered.clear()
     super.clear()
+  }
+
+  /**
+   * The records of a conversation thread, oldest first (equal times in catalog order), without a pass
+   * over the other threads: recall asks this for the neighbours and episodes of its candidates.
+   */
+  inThread(thread: string): ThreadView {
+    const cached = this.#ordered.get(thread)
+    if (cached) return cached
+    if (!this.#byThread || !this.#threadOf || !this.#placeOf) {
+      this.#byThread = new Map()
+      this.#threadOf = new Map()
+      this.#placeOf = new Map()
+      for (const r of super.values()) {
+        this.#placeOf.set(r.id, this.#nextPlace++)
+        this.#refileThread(r.id, threadOf(r))
+      }
+    }
+    const place = this.#placeOf
+    const records: MemoryRecord[] = []
+    for (const id of this.#byThread.get(thread) ?? []) records.push(super.get(id)!)
+    records.sort((a, b) => byCreatedAt(a, b) || place.get(a.id)! - place.get(b.id)!)
+    const view = threadView(records)
+    this.#ordered.set(thread, view)
+    return view
+  }
+
+  /** Moves `id` to `thread` (undefined: out of every thread); a member that stays keeps its place. */
+  #refileThread(id: string, thread: string | undefined): void {
+    const before = this.#threadOf!.get(id)
+    if (before !== undefined) this.#ordered.delete(before)
+    if (thread !== undefined) this.#ordered.delete(thread)
+    if (before === thread) return
+    if (before !== undefined) {
+      remove(this.#byThread!, before, id)
+      this.#threadOf!.delete(id)
+    }
+    if (thread !== undefined) {
+      add(this.#byThread!, thread, id)
+      this.#threadOf!.set(id, thread)
+    }
   }
 
   /** Records whose normalized content is `key` (see dedup.ts). */

@@ -58,12 +58,16 @@ import {
 import { silentLogger } from './log.js'
 import { type MemoryPolicy, resolvePolicy } from './policy.js'
 import {
+  byCreatedAt,
   type Candidate,
   contextCandidates,
   relevanceOf,
   resolveRanking,
   scoreOf,
+  type ThreadView,
   threadLayout,
+  threadOf,
+  threadView,
   withContext,
   withEpisodes,
 } from './ranking.js'
@@ -739,6 +743,14 @@ export class EngramMemory implements Memory {
     return record.expiresAt === undefined || record.expiresAt > now
   }
 
+  /** A thread's memories in every tier, oldest first (the working tier is small: it is scanned). */
+  #inThread(thread: string): ThreadView {
+    const stored = this.#records.inThread(thread)
+    if (this.#working.size === 0) return stored
+    const working = [...this.#working.values()].filter((r) => threadOf(r) === thread)
+    return working.length === 0 ? stored : threadView([...stored.records, ...working].sort(byCreatedAt))
+  }
+
   #allRecords(): MemoryRecord[] {
     return [...this.#records.values(), ...this.#working.values()]
   }
@@ -865,7 +877,7 @@ export class EngramMemory implements Memory {
     let keywordBest = 0
     for (const c of candidates.values()) keywordBest = Math.max(keywordBest, c.keyword ?? 0)
     const getRecord = (id: string) => this.#records.get(id) ?? this.#working.get(id)
-    const { neighbours, episodes } = threadLayout(candidates.keys(), getRecord, () => this.#allRecords())
+    const { neighbours, episodes } = threadLayout(candidates.keys(), getRecord, { inThread: (thread) => this.#inThread(thread) })
     const relevances = () => new Map([...candidates.values()].map((c) => [c.id, relevanceOf(c, mode, this.#ranking, keywordBest)]))
     // Neighbours of relevant candidates join with their own similarity to the query, so context lifts
     // them from where they stand rather than from zero.

@@ -100,7 +100,8 @@ export function scoreOf(record: MemoryRecord, relevance: number, c: Candidate, n
  */
 export const CONTEXT_WEIGHT = 0.5
 
-function threadOf(r: MemoryRecord): string | undefined {
+/** The conversation a memory belongs to: its scope.conversationId, else its scope.sessionId. */
+export function threadOf(r: MemoryRecord): string | undefined {
   const { conversationId, sessionId } = r.scope
   return conversationId !== undefined ? `c:${conversationId}` : sessionId !== undefined ? `s:${sessionId}` : undefined
 }
@@ -121,11 +122,32 @@ export const EPISODE_WEIGHT = 0.7
  */
 export const EPISODE_GAP_MS = 30 * 60_000
 
+/** The read side of a Map: what the context and episode steps ask of a layout. */
+export interface Lookup<T> {
+  get(id: string): T | undefined
+  has(id: string): boolean
+}
+
 export interface ThreadLayout {
   /** The memory just before and just after, per memory of a thread. */
-  neighbours: Map<string, string[]>
+  neighbours: Lookup<string[]>
   /** Episode key per memory of a thread (memories of one episode share it). */
-  episodes: Map<string, string>
+  episodes: Lookup<string>
+}
+
+/** A thread's memories oldest first, and where each one stands. */
+export interface ThreadView {
+  readonly records: readonly MemoryRecord[]
+  readonly indexOf: ReadonlyMap<string, number>
+  /** Where each memory's episode starts, per episode gap (worked out once per view). */
+  readonly episodeStarts: Map<number, Int32Array>
+}
+
+/** The view of a thread whose memories are already in order. */
+export function threadView(ordered: readonly MemoryRecord[]): ThreadView {
+  const indexOf = new Map<string, number>()
+  ordered.forEach((r, i) => indexOf.set(r.id, i))
+  return { records: ordered, indexOf, episodeStarts: new Map() }
 }
 
 /**
@@ -137,18 +159,25 @@ export function conversationNeighbours(
   ids: Iterable<string>,
   get: (id: string) => MemoryRecord | undefined,
   all: () => Iterable<MemoryRecord>,
-): Map<string, string[]> {
+): Lookup<string[]> {
   return threadLayout(ids, get, all).neighbours
 }
 
 /**
- * Neighbours and episodes of the threads that `ids` belong to, in one scan: a thread's memories ordered
- * by createdAt, cut into episodes wherever more than `gapMs` separates two consecutive ones.
+ * Where a thread's memories come from: a scan of every memory, or an index that answers per thread
+ * (RecordCatalog.inThread), so a recall reads only the threads of its candidates.
+ */
+export type ThreadSource = (() => Iterable<MemoryRecord>) | { inThread(thread: string): ThreadView }
+
+/**
+ * Neighbours and episodes of the memories of the threads that `ids` belong to: a thread's memories
+ * ordered by createdAt, cut into episodes wherever more than `gapMs` separates two consecutive ones.
+ * Answers are worked out per asked id (a recall asks about its candidates, not whole threads).
  */
 export function threadLayout(
   ids: Iterable<string>,
   get: (id: string) => MemoryRecord | undefined,
-  all: () => Iterable<MemoryRecord>,
+  all: ThreadSource,
   gapMs = EPISODE_GAP_MS,
 ): ThreadLayout {
   const wanted = new Set<string>()
@@ -157,38 +186,68 @@ export function threadLayout(
     const thread = r && threadOf(r)
     if (thread !== undefined) wanted.add(thread)
   }
-  const out = new Map<string, string[]>()
-  const episodes = new Map<string, string>()
-  if (wanted.size === 0) return { neighbours: out, episodes }
-  const threads = new Map<string, MemoryRecord[]>()
-  for (const r of all()) {
-    const thread = threadOf(r)
-    if (thread === undefined || !wanted.has(thread)) continue
-    let list = threads.get(thread)
-    if (!list) threads.set(thread, (list = []))
-    list.push(r)
+  const views = new Map<string, ThreadView>()
+  if (wanted.size > 0 && typeof all === 'function') {
+    const scanned = new Map<string, MemoryRecord[]>()
+    for (const r of all()) {
+      const thread = threadOf(r)
+      if (thread === undefined || !wanted.has(thread)) continue
+      let list = scanned.get(thread)
+      if (!list) scanned.set(thread, (list = []))
+      list.push(r)
+    }
+    for (const [thread, list] of scanned) views.set(thread, threadView(list.sort(byCreatedAt)))
+  } else if (wanted.size > 0 && typeof all !== 'function') {
+    for (const thread of wanted) views.set(thread, all.inThread(thread))
   }
-  for (const [thread, list] of threads) {
-    list.sort((a, b) => a.createdAt - b.createdAt)
-    let episode = 0
-    list.forEach((r, i) => {
-      const around: string[] = []
-      if (i > 0) around.push(list[i - 1]!.id)
-      if (i + 1 < list.length) around.push(list[i + 1]!.id)
-      out.set(r.id, around)
-      if (i > 0 && r.createdAt - list[i - 1]!.createdAt > gapMs) episode++
-      episodes.set(r.id, `${thread}#${episode}`)
-    })
+  const locate = (id: string) => {
+    const r = get(id)
+    const thread = r && threadOf(r)
+    const view = thread === undefined ? undefined : views.get(thread)
+    const i = view?.indexOf.get(id)
+    return i === undefined ? undefined : { thread: thread!, view: view!, i }
   }
-  return { neighbours: out, episodes }
+  const startsOf = ({ records, episodeStarts }: ThreadView) => {
+    let out = episodeStarts.get(gapMs)
+    if (!out) {
+      out = new Int32Array(records.length)
+      for (let i = 1; i < records.length; i++) out[i] = records[i]!.createdAt - records[i - 1]!.createdAt > gapMs ? i : out[i - 1]!
+      episodeStarts.set(gapMs, out)
+    }
+    return out
+  }
+  return {
+    neighbours: {
+      get(id) {
+        const at = locate(id)
+        if (!at) return undefined
+        const { records } = at.view
+        const around: string[] = []
+        if (at.i > 0) around.push(records[at.i - 1]!.id)
+        if (at.i + 1 < records.length) around.push(records[at.i + 1]!.id)
+        return around
+      },
+      has: (id) => locate(id) !== undefined,
+    },
+    episodes: {
+      get(id) {
+        const at = locate(id)
+        return at && `${at.thread}#${startsOf(at.view)[at.i]}`
+      },
+      has: (id) => locate(id) !== undefined,
+    },
+  }
 }
+
+/** Oldest first; a stable sort keeps the catalog's order among equal timestamps. */
+export const byCreatedAt = (a: MemoryRecord, b: MemoryRecord): number => a.createdAt - b.createdAt
 
 /**
  * Relevance weighed by episode: r · (1 − weight + weight · best(episode) / best(all)). Only reorders
  * relevant memories (0 stays 0, the best memory keeps its relevance, nothing rises above 1). A memory
  * outside any episode is an episode of its own.
  */
-export function withEpisodes(relevance: Map<string, number>, episodes: Map<string, string>, weight = EPISODE_WEIGHT): Map<string, number> {
+export function withEpisodes(relevance: Map<string, number>, episodes: Lookup<string>, weight = EPISODE_WEIGHT): Map<string, number> {
   if (weight <= 0 || relevance.size === 0) return relevance
   const best = new Map<string, number>()
   let top = 0
@@ -208,12 +267,8 @@ export function withEpisodes(relevance: Map<string, number>, episodes: Map<strin
  * in 0..1, leaves memories without a relevant neighbour unchanged, and never lifts a neighbour above
  * the memory that lifted it (unless it was relevant itself).
  */
-export function withContext(
-  relevance: Map<string, number>,
-  neighbours: Map<string, string[]>,
-  weight = CONTEXT_WEIGHT,
-): Map<string, number> {
-  if (neighbours.size === 0 || weight <= 0) return relevance
+export function withContext(relevance: Map<string, number>, neighbours: Lookup<string[]>, weight = CONTEXT_WEIGHT): Map<string, number> {
+  if (weight <= 0) return relevance
   const out = new Map<string, number>()
   for (const [id, r] of relevance) {
     let best = 0
@@ -224,7 +279,7 @@ export function withContext(
 }
 
 /** Neighbours of relevant candidates that are not candidates themselves: context can lift them in. */
-export function contextCandidates(relevance: Map<string, number>, neighbours: Map<string, string[]>): string[] {
+export function contextCandidates(relevance: Map<string, number>, neighbours: Lookup<string[]>): string[] {
   const out = new Set<string>()
   for (const [id, r] of relevance) {
     if (r <= 0) continue

@@ -11,7 +11,8 @@
  *
  * Writes docs/bench/browser.md and docs/bench/browser.json. Run: npx tsx bench/browser.ts
  */
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { chromium } from 'playwright'
 import { createServer } from 'vite'
@@ -49,10 +50,10 @@ const server = await createServer({
 await server.listen()
 const address = server.httpServer?.address()
 const origin = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`
-const browser = await chromium.launch({
-  executablePath,
-  args: CHROMIUM_ARGS,
-})
+// A browser profile on disk, as a user's: pages of a plain launch are incognito contexts, whose IndexedDB
+// lives in RAM, which says nothing about opening a store from disk.
+const userDataDir = mkdtempSync(join(tmpdir(), 'engram-bench-browser-'))
+const browser = await chromium.launchPersistentContext(userDataDir, { executablePath, args: CHROMIUM_ARGS })
 
 /** One store size: how it was built, recall latency, cold open; engram and baseline in the same page. */
 interface RecallRun {
@@ -176,6 +177,7 @@ try {
   console.log(JSON.stringify(results, null, 2))
 } finally {
   await browser.close()
+  rmSync(userDataDir, { recursive: true, force: true })
   await server.close()
 }
 
@@ -202,8 +204,8 @@ function writeReport(r: Results): void {
   const closes = r.sizes.map((s) => `${f(s.engramCloseMs, 0)} ms at ${k(s.n)}`).join(', ')
   const md = `## Browser runtime (Chromium)
 
-engram in Debian's Chromium (headless, driven by playwright), its engine in a Web Worker over IndexedDB, against a
-plain baseline doing the same work in the same run: IndexedDB for storage and a JavaScript brute-force cosine scan
+engram in Debian's Chromium (headless, driven by playwright, a browser profile on disk as a user's: an incognito
+context would keep IndexedDB in RAM), its engine in a Web Worker over IndexedDB, against a plain baseline doing the same work in the same run: IndexedDB for storage and a JavaScript brute-force cosine scan
 for search, in the page. engram's timings include the Comlink round trip from the page to the worker. Run took ${r.durationSeconds} s.
 
 | measure | engram | baseline | engram / baseline |

@@ -413,7 +413,7 @@ function targets(results: SizeResult[]): string[] {
       r.at.p50 <= limit * peer.at.p50 && recallOk(r),
       r.at.cpu <= limit * peer.at.cpu && recallOk(r),
     )} |`
-  const share = (a: Row, b: Row) => `${((100 * a.memoryBytes) / b.memoryBytes).toFixed(0)}%`
+  const share = (a: Row, b: Row) => `${((100 * a.memoryBytes) / b.memoryBytes).toFixed(1)}%`
   const lines = [
     `Targets at ${big.toLocaleString('en')} × ${DIMS} (this run). Wall-clock figures on a shared 2-core machine swing with other load, so each verdict is also given on CPU time (build CPU seconds, mean CPU ms per query), which other processes disturb far less. "f32" is the plain f32 HNSW index; "f32, i8 navigation" is the same index searched on its i8 copy and re-ranked with exact f32 distances (its memory counts the copy).`,
     '',
@@ -454,7 +454,7 @@ function memoryBreakdown(all: SizeResult[]): string[] {
   return [
     '### Where the bytes go',
     '',
-    `Per vector at ${size.toLocaleString('en')} (its own count / vectors): i8 ${per(i8)}, f32 ${per(f32)}${nav ? `, f32 with i8 navigation ${per(nav)}` : ''}. A vector is ${DIMS} bytes in i8 and ${4 * DIMS} in f32. Every vector also has a level-0 graph node of ${node} bytes at connectivity ${M} (key 8, level 2, link count 4, ${2 * M} links × 4; usearch's own arena aligned nodes to 64 bytes, i.e. 192, and doubled its arenas, which engram's arena allocator no longer does), upper-level nodes for about 1 in ${M} vectors, the key → slot hash set (about 40 bytes per vector at 100k: 16-byte entries in a power-of-two table sized to 1.5× the capacity), two 4-byte slot tables, and the JS id map. So even with nothing but vectors and level-0 nodes, i8 needs ${(100 * floor).toFixed(1)}% of f32: the 30% target cannot be met against plain f32 at connectivity ${M} and ${DIMS} dimensions without shrinking the graph, which would change f32 as well. Against f32 with i8 navigation, which holds the i8 copy on top of its f32 vectors, the share is ${nav ? `${((100 * i8.memoryBytes) / nav.memoryBytes).toFixed(0)}%` : 'not measured'}.`,
+    `Per vector at ${size.toLocaleString('en')} (its own count / vectors): i8 ${per(i8)}, f32 ${per(f32)}${nav ? `, f32 with i8 navigation ${per(nav)}` : ''}. A vector is ${DIMS} bytes in i8 and ${4 * DIMS} in f32. Every vector also has a level-0 graph node of ${node} bytes at connectivity ${M} (key 8, level 2, link count 4, ${2 * M} links × 4; usearch's own arena aligned nodes to 64 bytes, i.e. 192, and doubled its arenas, which engram's arena allocator no longer does), upper-level nodes for about 1 in ${M} vectors, the key → slot hash set (about 40 bytes per vector at 100k: 16-byte entries in a power-of-two table sized to 1.5× the capacity), two 4-byte slot tables, and the JS id map. So even with nothing but vectors and level-0 nodes, i8 needs ${(100 * floor).toFixed(1)}% of f32: the 30% target cannot be met against plain f32 at connectivity ${M} and ${DIMS} dimensions without shrinking the graph, which would change f32 as well. Against f32 with i8 navigation, which holds the i8 copy on top of its f32 vectors, the share is ${nav ? `${((100 * i8.memoryBytes) / nav.memoryBytes).toFixed(1)}%` : 'not measured'}.`,
     '',
   ]
 }

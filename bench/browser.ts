@@ -205,8 +205,9 @@ function writeReport(r: Results): void {
   const md = `## Browser runtime (Chromium)
 
 engram in Debian's Chromium (headless, driven by playwright, a browser profile on disk as a user's: an incognito
-context would keep IndexedDB in RAM), its engine in a Web Worker over IndexedDB, against a plain baseline doing the same work in the same run: IndexedDB for storage and a JavaScript brute-force cosine scan
-for search, in the page. engram's timings include the Comlink round trip from the page to the worker. Run took ${r.durationSeconds} s.
+context would keep IndexedDB in RAM), its engine in a Web Worker over IndexedDB, against a plain baseline doing the
+same work in the same run: IndexedDB for storage and a JavaScript brute-force cosine scan for search, in the page.
+engram's timings include the Comlink round trip from the page to the worker. Run took ${r.durationSeconds} s.
 
 | measure | engram | baseline | engram / baseline |
 |---|---|---|---|
@@ -216,16 +217,18 @@ ${r.sizes.map(sizeRows).join('\n')}
 - Store: engram writes each batch of 100 as one durable transaction (records, vectors, log, history) and keeps
   its vector (usearch wasm) and BM25 indexes current; the baseline embeds with the same model and writes
   \`{ text, vector }\` with the same durability. Both exclude the model's first load.
-- Build: through engram's public API only, \`storeBatch\` from the page to the worker: ${builds}. Each batch
-  is one durable transaction, the indexes stay current, and the memory writes its index snapshots as usual
-  (the final one, in \`close()\`, took ${closes}). The baseline writes \`{ text, vector }\` in batches of
-  the same size with the same durability.
+- Build: through engram's public API only, \`storeBatch\` from the page to the worker:
+  ${builds}.
+  Each batch is one durable transaction, the indexes stay current, and the memory writes its index snapshots as
+  usual (the final one, in \`close()\`, took ${closes}). The baseline writes \`{ text, vector }\` in
+  batches of the same size with the same durability.
 - Recall: ${r.sizes[0]!.queries} queries, top 10; memories embedded with the hashing test embedder (${HASH_DIMS}-d), so the figure is the
   engine (hybrid vector + BM25 ranking, filters, recency) and not the model. The baseline is vector-only.
-  Timed once \`flush()\` has let the memory finish the index snapshot that follows the last batch (${settles});
-  a recall issued during that snapshot waits for it.
-- Cold open: a new worker opening the store (records, index snapshot + log replay) and answering the first recall
-  (the worker reported the memory open after ${readies}), vs reading every vector from IndexedDB and scanning once.
+  Timed once \`flush()\` has let the memory finish the index snapshot that follows the last batch
+  (${settles}); a recall issued during that snapshot waits for it.
+- Cold open: a new worker opening the store (records, index snapshot + log replay) and answering the first
+  recall (the worker reported the memory open after ${readies}), vs reading every vector from
+  IndexedDB and scanning once.
 `
   const dir = join(root, 'docs', 'bench')
   mkdirSync(dir, { recursive: true })

@@ -52,9 +52,15 @@ interface Serialized {
 }
 
 export class KeywordIndex {
-  readonly #postings = new Map<string, Map<string, number>>()
+  /** term → (document slot → term frequency). Slots are small integers: scoring indexes arrays, not maps. */
+  readonly #postings = new Map<string, Map<number, number>>()
   readonly #docTerms = new Map<string, Map<string, number>>()
-  readonly #docLength = new Map<string, number>()
+  readonly #slotOf = new Map<string, number>()
+  readonly #idAt: string[] = []
+  readonly #lengthAt: number[] = []
+  readonly #freeSlots: number[] = []
+  /** Per-slot score accumulator reused by every search (zeroed again before search returns). */
+  #scores = new Float64Array(0)
   #totalLength = 0
   readonly #k1: number
   readonly #b: number
@@ -81,44 +87,57 @@ export class KeywordIndex {
 
   remove(id: string): boolean {
     const terms = this.#docTerms.get(id)
-    if (!terms) return false
+    const slot = this.#slotOf.get(id)
+    if (!terms || slot === undefined) return false
     for (const term of terms.keys()) {
       const posting = this.#postings.get(term)
-      posting?.delete(id)
+      posting?.delete(slot)
       if (posting?.size === 0) this.#postings.delete(term)
     }
-    this.#totalLength -= this.#docLength.get(id) ?? 0
+    this.#totalLength -= this.#lengthAt[slot]!
+    this.#lengthAt[slot] = 0
+    this.#idAt[slot] = ''
+    this.#freeSlots.push(slot)
+    this.#slotOf.delete(id)
     this.#docTerms.delete(id)
-    this.#docLength.delete(id)
     return true
   }
 
   /**
-   * Best `limit` documents for `query`. `normalized` is the score divided by the best score any document
-   * could reach for this query (every term, saturated), so it is comparable across queries (0..1).
+   * Best `limit` documents for `query` that `allow` accepts (asked only of documents that would make the
+   * list). `normalized` is the score divided by the best score any document could reach for this query
+   * (every term, saturated), so it is comparable across queries (0..1). Ties go to the smaller id.
    */
   search(query: string, limit: number, allow?: (id: string) => boolean): (KeywordHit & { normalized: number })[] {
     const terms = [...new Set(tokenize(query))]
-    if (terms.length === 0 || this.#docTerms.size === 0) return []
+    if (terms.length === 0 || this.#docTerms.size === 0 || limit < 1) return []
     const n = this.#docTerms.size
     const avgLength = this.#totalLength / n || 1
-    const scores = new Map<string, number>()
+    const k1 = this.#k1
+    const b = this.#b
+    const lengthAt = this.#lengthAt
+    if (this.#scores.length < this.#idAt.length) this.#scores = new Float64Array(Math.max(this.#idAt.length, this.#scores.length * 2))
+    const scores = this.#scores
+    const touched: number[] = []
     let ceiling = 0
     for (const term of terms) {
       const posting = this.#postings.get(term)
       if (!posting) continue
       const idf = Math.log(1 + (n - posting.size + 0.5) / (posting.size + 0.5))
-      ceiling += idf * (this.#k1 + 1)
-      for (const [id, tf] of posting) {
-        if (allow && !allow(id)) continue
-        const length = this.#docLength.get(id) ?? 0
-        const s = (idf * tf * (this.#k1 + 1)) / (tf + this.#k1 * (1 - this.#b + (this.#b * length) / avgLength))
-        scores.set(id, (scores.get(id) ?? 0) + s)
-      }
+      ceiling += idf * (k1 + 1)
+      posting.forEach((tf, slot) => {
+        if (scores[slot] === 0) touched.push(slot)
+        scores[slot]! += (idf * tf * (k1 + 1)) / (tf + k1 * (1 - b + (b * lengthAt[slot]!) / avgLength))
+      })
     }
-    const hits = [...scores].map(([id, score]) => ({ id, score, normalized: ceiling > 0 ? Math.min(1, score / ceiling) : 0 }))
-    hits.sort((a, b) => b.score - a.score || (a.id < b.id ? -1 : 1))
-    return hits.slice(0, limit)
+    const top = new TopK(limit, this.#idAt, scores)
+    for (const slot of touched) if (top.wouldTake(slot) && (!allow || allow(this.#idAt[slot]!))) top.push(slot)
+    const hits = top.sorted().map((slot) => {
+      const score = scores[slot]!
+      return { id: this.#idAt[slot]!, score, normalized: ceiling > 0 ? Math.min(1, score / ceiling) : 0 }
+    })
+    for (const slot of touched) scores[slot] = 0
+    return hits
   }
 
   serialize(): string {
@@ -141,16 +160,71 @@ export class KeywordIndex {
 
   #addTerms(id: string, terms: Map<string, number>): void {
     this.remove(id)
+    const slot = this.#freeSlots.pop() ?? this.#idAt.length
     let length = 0
     for (const [term, tf] of terms) {
       length += tf
       let posting = this.#postings.get(term)
       if (!posting) this.#postings.set(term, (posting = new Map()))
-      posting.set(id, tf)
+      posting.set(slot, tf)
     }
+    this.#idAt[slot] = id
+    this.#lengthAt[slot] = length
+    this.#slotOf.set(id, slot)
     this.#docTerms.set(id, terms)
-    this.#docLength.set(id, length)
     this.#totalLength += length
+  }
+}
+
+/** The best `limit` slots by score (ties: smaller id first), as a min-heap whose root is the worst kept. */
+class TopK {
+  readonly #heap: number[] = []
+  constructor(
+    readonly limit: number,
+    readonly ids: readonly string[],
+    readonly scores: Float64Array,
+  ) {}
+
+  /** a ranks below b. */
+  #worse(a: number, b: number): boolean {
+    const sa = this.scores[a]!
+    const sb = this.scores[b]!
+    return sa < sb || (sa === sb && this.ids[a]! > this.ids[b]!)
+  }
+
+  wouldTake(slot: number): boolean {
+    return this.#heap.length < this.limit || this.#worse(this.#heap[0]!, slot)
+  }
+
+  push(slot: number): void {
+    const h = this.#heap
+    if (h.length < this.limit) {
+      h.push(slot)
+      let i = h.length - 1
+      while (i > 0) {
+        const parent = (i - 1) >> 1
+        if (!this.#worse(h[i]!, h[parent]!)) break
+        ;[h[i], h[parent]] = [h[parent]!, h[i]!]
+        i = parent
+      }
+      return
+    }
+    h[0] = slot
+    for (let i = 0; ; ) {
+      const l = 2 * i + 1
+      const r = l + 1
+      let worst = i
+      if (l < h.length && this.#worse(h[l]!, h[worst]!)) worst = l
+      if (r < h.length && this.#worse(h[r]!, h[worst]!)) worst = r
+      if (worst === i) break
+      ;[h[i], h[worst]] = [h[worst]!, h[i]!]
+      i = worst
+    }
+  }
+
+  /** Best first. */
+  sorted(): number[] {
+    return [...this.#heap].sort((a, b) => (this.#worse(a, b) ? 1 : this.#worse(b, a) ? -1 : 0))
   }
 }
 

@@ -1554,7 +1554,8 @@ export class EngramMemory implements Memory {
 
   async #readLogAfter(seq: number): Promise<LogEntry[]> {
     const keys: string[] = []
-    for (const prefix of logPrefixesAfter(this.#keys.logPrefix, seq)) keys.push(...(await this.#listAll(prefix)))
+    // One push per key: spreading a list of 100k+ keys into arguments overflows the stack.
+    for (const prefix of logPrefixesAfter(this.#keys.logPrefix, seq)) for (const key of await this.#listAll(prefix)) keys.push(key)
     return this.#readLog(keys.map(seqOfLogKey).sort((a, b) => a - b))
   }
 

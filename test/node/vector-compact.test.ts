@@ -14,17 +14,9 @@ import { FlatIndex } from '../../src/vector/flat.js'
 import { UsearchIndex } from '../../src/vector/usearch.js'
 import type { Metric } from '../../src/vector/vector-index.js'
 import { expectCode } from '../shared/expect-error.js'
+import { recallAt10 } from '../shared/vector-suite.js'
 
 const names = (n: number, prefix = 'm') => Array.from({ length: n }, (_, i) => `${prefix}${i}`)
-
-function recallAt10(truth: string[][], got: string[][]): number {
-  let hit = 0
-  truth.forEach((expected, i) => {
-    const found = new Set(got[i])
-    for (const id of expected) if (found.has(id)) hit++
-  })
-  return hit / (truth.length * 10)
-}
 
 describe('compact navigation (f32 graph walked on an i8 copy, re-ranked exactly)', () => {
   const all = clusteredVectors(3_100, { seed: 21 })

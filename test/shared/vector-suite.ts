@@ -24,7 +24,8 @@ function randomVectors(n: number, dims: number, seed: number): Float32Array[] {
   return Array.from({ length: n }, () => Float32Array.from({ length: dims }, () => random() * 2 - 1))
 }
 
-function recallAt10(truth: string[][], got: string[][]): number {
+/** Share of the true top-10 ids found, over every query. */
+export function recallAt10(truth: string[][], got: string[][]): number {
   let hit = 0
   truth.forEach((expected, i) => {
     const found = new Set(got[i])

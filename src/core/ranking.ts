@@ -146,7 +146,7 @@ export interface ThreadView {
 /** The view of a thread whose memories are already in order. */
 export function threadView(ordered: readonly MemoryRecord[]): ThreadView {
   const indexOf = new Map<string, number>()
-  ordered.forEach((r, i) => indexOf.set(r.id, i))
+  for (const [i, r] of ordered.entries()) indexOf.set(r.id, i)
   return { records: ordered, indexOf, episodeStarts: new Map() }
 }
 

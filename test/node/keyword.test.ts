@@ -107,7 +107,7 @@ describe('keyword index (BM25)', () => {
         const got = index.search(query, limit, allow)
         const want = reference(query, limit, allow)
         expect(got.map((h) => h.id)).toEqual(want.map((h) => h.id))
-        got.forEach((h, i) => expect(h.score).toBeCloseTo(want[i]!.score, 12))
+        for (const [i, h] of got.entries()) expect(h.score).toBeCloseTo(want[i]!.score, 12)
       }
     }
     expect(index.size).toBe(docs.size)

@@ -45,6 +45,9 @@ export const REMOTE_METHODS = [
   'feedback',
   'related',
   'report',
+  'forgetSubject',
+  'verifyAudit',
+  'rotateKey',
   'import',
 ] as const
 export type RemoteMethod = (typeof REMOTE_METHODS)[number]

@@ -7,6 +7,8 @@ import type { CreateMemoryOptions, Limits, Logger, RankingOptions, VectorIndexFa
 import type { Embedder } from '../embed/embedder.js'
 import type { DownloadProgress } from '../embed/model-loader.js'
 import type { BuiltinModelName } from '../embed/models.js'
+import type { EncryptionOptions } from '../security/encryption.js'
+import type { RedactOptions } from '../security/redact.js'
 import type { StoreDriver } from '../store/driver.js'
 import { type IndexedDBStatus, indexedDBDriver, type StorageBucketOptions } from '../store/drivers/indexeddb.js'
 import type { Quantization } from '../vector/vector-index.js'
@@ -54,6 +56,13 @@ export interface BrowserMemoryConfig {
   limits?: Partial<Limits>
   ranking?: Partial<RankingOptions>
   snapshotEvery?: number
+  /**
+   * Encrypt everything at rest: `{ passphrase }`, or `{ key }` with an AES-GCM/AES-KW CryptoKey of the app
+   * (keys cross to the worker intact, non-extractable ones too). A wrong one rejects with `UNAUTHORIZED`.
+   */
+  encryption?: EncryptionOptions
+  /** Redact PII before storage and embedding; custom patterns are RegExps. See docs/security.md. */
+  redact?: boolean | RedactOptions
 }
 
 /** What the page learns when the memory has opened. */
@@ -103,6 +112,8 @@ export async function openBrowserMemory(config: BrowserMemoryConfig, hooks: Open
   if (config.limits) options.limits = config.limits
   if (config.ranking) options.ranking = config.ranking
   if (config.snapshotEvery !== undefined) options.snapshotEvery = config.snapshotEvery
+  if (config.encryption) options.encryption = config.encryption
+  if (config.redact !== undefined) options.redact = config.redact
   if (hooks.logger) options.logger = hooks.logger
   const memory = await createMemory(options)
   sync?.attach(memory)

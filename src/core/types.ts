@@ -3,8 +3,11 @@
  * structured clone (worker boundary) and JSON (HTTP, export files).
  */
 import type { Embedder } from '../embed/embedder.js'
+import type { AuditReport } from '../security/audit.js'
 import type { EncryptionOptions } from '../security/encryption.js'
+import type { ForgetSubjectOptions, ForgetSubjectQuery, ForgetSubjectReport } from '../security/forget-subject.js'
 import type { RedactOptions } from '../security/redact.js'
+import type { RotateOptions, RotationReport } from '../security/rotation.js'
 import type { StoreDriver } from '../store/driver.js'
 import type { VectorIndex } from '../vector/vector-index.js'
 import type { PolicyInput } from './policy.js'
@@ -386,6 +389,12 @@ export interface Memory {
   feedback(id: string, signal: FeedbackSignal): Promise<MemoryRecord>
   related(id: string, options?: RelatedOptions): Promise<RelatedMemory[]>
   report(options?: ReportOptions): Promise<MemoryReport>
+  /** Remove a person's memories everywhere (records, vectors, indexes, summaries, links); see docs/security.md. */
+  forgetSubject(query: ForgetSubjectQuery, options?: ForgetSubjectOptions): Promise<ForgetSubjectReport>
+  /** Check the audit hash chain over the whole log. */
+  verifyAudit(): Promise<AuditReport>
+  /** New data key (and passphrase/key when given), re-encrypting every blob while the memory stays usable. */
+  rotateKey(next?: EncryptionOptions, options?: RotateOptions): Promise<RotationReport>
   on(event: MemoryEventName | '*', handler: MemoryEventHandler): () => void
   off(event: MemoryEventName | '*', handler: MemoryEventHandler): void
   close(): Promise<void>

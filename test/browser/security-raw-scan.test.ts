@@ -5,8 +5,18 @@
  * (proving the scan reads plain bytes). The dump opens the database directly, not through the driver.
  */
 import { afterAll, describe, expect, it } from 'vitest'
+import { createMemory as createWorkerMemory } from '../../src/browser/client.js'
+import { isMemoryError } from '../../src/core/errors.js'
 import { indexedDBDriver } from '../../src/store/drivers/indexeddb.js'
-import { encryptedScan, forgetSubjectScan, type RawDump } from '../shared/raw-scan.js'
+import {
+  encryptedScan,
+  findStrings,
+  forgetSubjectScan,
+  type RawDump,
+  SECRET_CONTENT,
+  SECRET_NEEDLES,
+  SECRET_PII,
+} from '../shared/raw-scan.js'
 
 const databases: string[] = []
 let counter = 0
@@ -82,5 +92,45 @@ describe('raw IndexedDB scan in Chromium', () => {
     expect(result.bytes).toBeGreaterThan(1000)
     expect(result.control.length).toBeGreaterThan(0)
     expect(result.hits).toEqual([])
+  })
+
+  it('through the worker API: encryption and redaction at open, forgetSubject, verifyAudit and rotateKey', async () => {
+    const database = freshName('engram-worker-sec')
+    const open = (passphrase: string) =>
+      createWorkerMemory({
+        worker: true,
+        database,
+        embedder: { kind: 'test' },
+        encryption: { passphrase, iterations: 10_000 },
+        redact: true,
+      })
+    const mem = await open('first passphrase')
+    for (const content of SECRET_CONTENT) await mem.store(content, { scope: { userId: 'zq7user' } })
+    await mem.store(`Contact: ${SECRET_PII.join(', ')}`, { scope: { userId: 'zq7user' } })
+    await mem.store('The other person likes kayaking on Sundays', { scope: { userId: 'other' } })
+    const contact = (await mem.recall('contact', { k: 10 })).find((h) => h.memory.content.startsWith('Contact:'))
+    for (const pii of SECRET_PII) expect(contact?.memory.content).not.toContain(pii)
+    const forgotten = await mem.forgetSubject({ userId: 'zq7user' })
+    expect(forgotten.records).toBe(SECRET_CONTENT.length + 1)
+    expect((await mem.verifyAudit()).ok).toBe(true)
+    const rotated = await mem.rotateKey({ passphrase: 'second passphrase', iterations: 10_000 })
+    expect(rotated.reencrypted).toBeGreaterThan(0)
+    await mem.close()
+
+    const dump = await dumpDatabase(database)
+    expect(findStrings(dump, [...SECRET_NEEDLES, 'kayaking'])).toEqual([])
+    expect(dump.reduce((n, c) => n + c.bytes.byteLength, 0)).toBeGreaterThan(1000)
+
+    const stale = await open('first passphrase')
+    const error = await stale.recall('kayaking').then(
+      () => undefined,
+      (e: unknown) => e,
+    )
+    expect(isMemoryError(error, 'UNAUTHORIZED')).toBe(true)
+    await stale.close().catch(() => undefined)
+    const reopened = await open('second passphrase')
+    const hits = await reopened.recall('kayaking zq7flamingo', { k: 10 })
+    expect(hits.map((h) => h.memory.content)).toEqual(['The other person likes kayaking on Sundays'])
+    await reopened.close()
   })
 })

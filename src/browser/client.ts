@@ -5,6 +5,8 @@
  */
 import { proxy, type Remote, releaseProxy, wrap } from 'comlink'
 import { isMemoryError, memoryError } from '../core/errors.js'
+import { Emitter } from '../core/events.js'
+import { silentLogger } from '../core/log.js'
 import type { ExportedRecord, Logger, Memory, MemoryEvent, MemoryEventHandler, MemoryEventName } from '../core/types.js'
 import { exposeMemory, REMOTE_METHODS, type RemoteMethod, type StorageStatus, type WorkerHost } from './expose.js'
 import type { BrowserMemoryConfig, OpenedInfo, StartupProgress } from './open.js'
@@ -87,18 +89,17 @@ class RemoteMemory implements BrowserMemory {
   readonly ready: Promise<BrowserOpenedInfo>
   readonly #remote: Remote<WorkerHost>
   readonly #terminate: () => void
-  readonly #handlers = new Map<MemoryEventName | '*', Set<MemoryEventHandler>>()
+  readonly #events: Emitter
   readonly #gone: Promise<never>
   #fail!: (e: unknown) => void
   #closed = false
   #nextAbort = 1
   #evicted = false
-  readonly #logger: Logger | undefined
 
   constructor(options: BrowserMemoryOptions) {
     const { worker = true, persist = true, lazy: _lazy, onProgress, logger, ...config } = options
     this.namespace = config.namespace ?? 'default'
-    this.#logger = logger
+    this.#events = new Emitter(logger ?? silentLogger)
     this.#gone = new Promise<never>((_, reject) => {
       this.#fail = reject
     })
@@ -106,7 +107,7 @@ class RemoteMemory implements BrowserMemory {
     const { endpoint, terminate } = startEndpoint(worker, (e) => this.#fail(e))
     this.#remote = wrap<WorkerHost>(endpoint)
     this.#terminate = terminate
-    const onEvent = proxy((event: MemoryEvent) => this.#dispatch(event))
+    const onEvent = proxy((event: MemoryEvent) => this.#events.emit(event))
     const progress = onProgress ? proxy(onProgress) : undefined
     const persisted = persist ? requestPersistence() : Promise.resolve(undefined)
     this.ready = this.#race(this.#remote.open(config, onEvent, progress)).then(async (info) => {
@@ -173,15 +174,11 @@ class RemoteMemory implements BrowserMemory {
   }
 
   on(event: MemoryEventName | '*', handler: MemoryEventHandler): () => void {
-    if (typeof handler !== 'function') throw memoryError('VALIDATION', 'handler must be a function')
-    let set = this.#handlers.get(event)
-    if (!set) this.#handlers.set(event, (set = new Set()))
-    set.add(handler)
-    return () => this.off(event, handler)
+    return this.#events.on(event, handler)
   }
 
   off(event: MemoryEventName | '*', handler: MemoryEventHandler): void {
-    this.#handlers.get(event)?.delete(handler)
+    this.#events.off(event, handler)
   }
 
   async close(): Promise<void> {
@@ -204,21 +201,9 @@ class RemoteMemory implements BrowserMemory {
     if (this.#closed) return
     this.#closed = true
     this.#fail(memoryError('CLOSED', reason))
-    this.#handlers.clear()
+    this.#events.clear()
     this.#remote[releaseProxy]()
     this.#terminate()
-  }
-
-  #dispatch(event: MemoryEvent): void {
-    for (const key of [event.type, '*'] as const) {
-      for (const handler of this.#handlers.get(key) ?? []) {
-        try {
-          handler(event)
-        } catch (e) {
-          this.#logger?.error('engram: an event handler threw', { event: event.type, error: String(e) })
-        }
-      }
-    }
   }
 
   async #whenOpen(): Promise<void> {

@@ -1,4 +1,5 @@
 /** A tiny typed event emitter; a throwing handler is logged, never allowed to break the operation. */
+import { memoryError } from './errors.js'
 import type { Logger, MemoryEvent, MemoryEventHandler, MemoryEventName } from './types.js'
 
 export class Emitter {
@@ -10,6 +11,7 @@ export class Emitter {
   }
 
   on(event: MemoryEventName | '*', handler: MemoryEventHandler): () => void {
+    if (typeof handler !== 'function') throw memoryError('VALIDATION', 'handler must be a function')
     let set = this.#handlers.get(event)
     if (!set) this.#handlers.set(event, (set = new Set()))
     set.add(handler)

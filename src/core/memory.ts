@@ -1359,7 +1359,6 @@ export class EngramMemory implements Memory {
   // ---------------------------------------------------------------- events and closing
 
   on(event: MemoryEventName | '*', handler: MemoryEventHandler): () => void {
-    if (typeof handler !== 'function') throw memoryError('VALIDATION', 'handler must be a function')
     return this.#events.on(event, handler)
   }
 

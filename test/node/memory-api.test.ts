@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { createMemory, type EngramMemory } from '../../src/core/memory.js'
-import type { CreateMemoryOptions, MemoryEvent } from '../../src/core/types.js'
+import type { CreateMemoryOptions, MemoryEvent, MemoryEventHandler } from '../../src/core/types.js'
 import { createTestEmbedder } from '../../src/embed/hashing.js'
 import { memoryDriver } from '../../src/store/drivers/memory.js'
 import { expectCode } from '../shared/expect-error.js'
@@ -527,6 +527,15 @@ describe('events, stats, health', () => {
     await mem.store('after unsubscribe')
     expect(events.map((e) => e.type)).toEqual(['stored', 'recalled', 'updated', 'forgotten'])
     expect(events[0]).toMatchObject({ ids: [id], deduplicated: false })
+  })
+
+  it('refuses a handler that is not a function (VALIDATION), keeping the others', async () => {
+    const mem = await open()
+    const events: string[] = []
+    mem.on('stored', (e) => events.push(e.type))
+    await expectCode(async () => mem.on('stored', 'not a function' as unknown as MemoryEventHandler), 'VALIDATION', /handler/)
+    await mem.store('still heard')
+    expect(events).toEqual(['stored'])
   })
 
   it('a throwing handler does not break the operation', async () => {

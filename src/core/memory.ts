@@ -254,6 +254,8 @@ export class EngramMemory implements Memory {
   readonly #workingKeywords = new KeywordIndex()
   #seq = 0
   #snapshotSeq = 0
+  /** The newest entry that changed what the indexes hold (access bookkeeping does not). */
+  #indexSeq = 0
   #queue: Promise<unknown> = Promise.resolve()
   #closed = false
   #nextSweep = 0
@@ -337,6 +339,7 @@ export class EngramMemory implements Memory {
     }
     await this.#resync([...ids])
     this.#seq = Math.max(head.seq, ...entries.map((e) => e.seq))
+    if (entries.some((e) => e.op !== 'access')) this.#indexSeq = this.#seq
     this.#lastHash = head.hash ?? this.#lastHash
     if (entries.length > 0) this.#emit('changed', [...ids], { remote: true })
     return entries.length
@@ -373,9 +376,13 @@ export class EngramMemory implements Memory {
       this.#vectors = vectors
       this.#keywords = KeywordIndex.deserialize(snap.keywords)
       this.#snapshotSeq = snap.seq
+      this.#indexSeq = snap.seq
       const entries = await this.#readLogAfter(snap.seq)
       const ids = new Set<string>()
-      for (const entry of entries) if (entry.id) ids.add(entry.id)
+      for (const entry of entries) {
+        if (entry.id) ids.add(entry.id)
+        if (entry.op !== 'access') this.#indexSeq = Math.max(this.#indexSeq, entry.seq)
+      }
       await this.#resync([...ids])
       const withVectors = [...this.#records.values()].filter((r) => r.tier !== 'working' && r.tier !== 'archived').length
       if (this.#vectors.size !== withVectors || this.#keywords.size !== withVectors) {
@@ -420,6 +427,7 @@ export class EngramMemory implements Memory {
       await this.#reembed(missing)
     }
     this.#snapshotSeq = 0
+    this.#indexSeq = this.#seq
   }
 
   async #reembedAll(): Promise<void> {
@@ -502,6 +510,7 @@ export class EngramMemory implements Memory {
     }
     this.#seq = seq
     this.#lastHash = hash
+    if (pending.some((p) => p.op !== 'access')) this.#indexSeq = seq
     for (const p of pending) {
       if (p.removed && p.id !== undefined) {
         this.#unindex(p.id)
@@ -1385,7 +1394,9 @@ export class EngramMemory implements Memory {
     this.#scheduleTimer = undefined
     await this.#self.settled()
     await this.#queue
-    if (this.#seq !== this.#snapshotSeq)
+    // Access bookkeeping alone (recalls since the last snapshot) leaves the indexes as the snapshot has
+    // them: reopening replays those few entries instead of closing with a whole-index rewrite.
+    if (this.#indexSeq > this.#snapshotSeq || this.#seq - this.#snapshotSeq >= this.#snapshotEvery)
       await this.#writeSnapshot().catch((e) => this.#logger.warn('final snapshot failed', { error: String(e) }))
     this.#closed = true
     this.#events.clear()

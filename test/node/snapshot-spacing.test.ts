@@ -57,4 +57,30 @@ describe('index snapshots under sustained writing', () => {
     expect(counter.writes).toBe(4)
     await mem.close()
   })
+
+  it('closing after recalls alone keeps the snapshot, and reopening still has their access counts', async () => {
+    const store = memoryDriver()
+    const { driver, counter } = slowSnapshots(store, 0)
+    const first = await createMemory({ store: driver, embedder: createTestEmbedder() })
+    const id = await first.store('the lighthouse keeper paints seagulls')
+    await first.close()
+    expect(counter.writes).toBe(1)
+
+    const second = await createMemory({ store: driver, embedder: createTestEmbedder() })
+    expect((await second.recall('lighthouse seagulls', { k: 1 }))[0]!.memory.id).toBe(id)
+    await second.recall('lighthouse', { k: 1 })
+    await second.close()
+    expect(counter.writes).toBe(1) // two access entries in the log, no index change: no rewrite
+
+    const third = await createMemory({ store: driver, embedder: createTestEmbedder() })
+    expect((await third.get(id))!.accessCount).toBe(2)
+    expect((await third.verifyAudit()).ok).toBe(true)
+    await third.store('a second memory about harbour gulls')
+    await third.close()
+    expect(counter.writes).toBe(2) // a stored memory changes the indexes: closing snapshots them
+
+    const fourth = await createMemory({ store: driver, embedder: createTestEmbedder() })
+    expect((await fourth.stats()).index.size).toBe(2)
+    await fourth.close()
+  })
 })

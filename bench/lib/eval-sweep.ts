@@ -13,15 +13,22 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { KeywordIndex } from '../../src/core/keyword.js'
+import type { Candidate, ThreadLayout } from '../../src/core/ranking.js'
 import {
   CONTEXT_WEIGHT,
   DEFAULT_RANKING,
   EPISODE_GAP_MS,
   EPISODE_WEIGHT,
+  keywordOf,
+  PASSAGE_WEIGHT,
+  passageOf,
   relevanceOf,
+  SPEAKER_WEIGHT,
   threadLayout,
+  VECTOR_YIELD,
   withContext,
   withEpisodes,
+  withSpeakers,
 } from '../../src/core/ranking.js'
 import type { MemoryRecord } from '../../src/core/types.js'
 import { BUILTIN_MODELS, DEFAULT_MODEL } from '../../src/embed/models.js'
@@ -31,26 +38,29 @@ import { KS, scoreRanking } from './eval-metrics.js'
 
 export interface SweepSettings {
   vectorWeight: number
-  /** Vector weight shrinks with the best keyword match (relevanceOf's keywordBest). */
-  adaptive: boolean
+  /** How much of its weight the vector yields to the best keyword match (relevanceOf's vectorYield). */
+  vectorYield: number
   episodeWeight: number
   contextWeight: number
-  gapMs: number
+  passageWeight: number
+  speakerWeight: number
 }
 
 export const SHIPPED: SweepSettings = {
   vectorWeight: DEFAULT_RANKING.vectorWeight,
-  adaptive: true,
+  vectorYield: VECTOR_YIELD,
   episodeWeight: EPISODE_WEIGHT,
   contextWeight: CONTEXT_WEIGHT,
-  gapMs: EPISODE_GAP_MS,
+  passageWeight: PASSAGE_WEIGHT,
+  speakerWeight: SPEAKER_WEIGHT,
 }
 
 interface Prepared {
   conv: Conversation
   records: MemoryRecord[]
-  /** Per question: cosine and normalized BM25 of every turn. */
-  scores: { cosine: Float64Array; keyword: Float64Array }[]
+  layout: ThreadLayout
+  /** Per question: cosine, normalized BM25 and passage BM25 (0 without a passage) of every turn. */
+  scores: { cosine: Float64Array; keyword: Float64Array; passage: Float64Array }[]
 }
 
 function cosine(a: Float32Array, b: Float32Array): number {
@@ -73,13 +83,33 @@ export async function prepare(convs: Conversation[], embed: (texts: string[]) =>
     const position = new Map(conv.turns.map((t, i) => [t.id, i]))
     const vectors = await embed(conv.turns.map((t) => t.content))
     const queries = await embed(conv.questions.map((q) => q.question))
+    const records = conv.turns.map(
+      (t) => ({ id: t.id, content: t.content, createdAt: t.createdAt, scope: { conversationId: conv.id } }) as MemoryRecord,
+    )
+    const byId = new Map(records.map((r) => [r.id, r]))
+    const layout = threadLayout(
+      records.map((r) => r.id),
+      (id) => byId.get(id),
+      () => records,
+      EPISODE_GAP_MS,
+    )
+    const passages = records.map((r) => passageOf(r.id, layout))
     const scores = conv.questions.map((q, i) => {
       const keyword = new Float64Array(conv.turns.length)
       for (const h of index.search(q.question, conv.turns.length)) keyword[position.get(h.id)!] = h.normalized
-      return { cosine: Float64Array.from(vectors, (v) => cosine(queries[i]!, v)), keyword }
+      const withPassage = passages.flatMap((p, j) => (p ? [j] : []))
+      const passage = new Float64Array(conv.turns.length).fill(Number.NaN)
+      index
+        .passageScores(
+          q.question,
+          withPassage.map((j) => passages[j]!),
+        )
+        .forEach((score, j) => {
+          passage[withPassage[j]!] = score
+        })
+      return { cosine: Float64Array.from(vectors, (v) => cosine(queries[i]!, v)), keyword, passage }
     })
-    const records = conv.turns.map((t) => ({ id: t.id, createdAt: t.createdAt, scope: { conversationId: conv.id } }) as MemoryRecord)
-    out.push({ conv, records, scores })
+    out.push({ conv, records, layout, scores })
   }
   return out
 }
@@ -89,24 +119,32 @@ export function sweepRecall(data: Prepared[], mode: 'hybrid' | 'keyword' | 'vect
   const sums = KS.map(() => 0)
   let n = 0
   const options = { ...DEFAULT_RANKING, vectorWeight: s.vectorWeight }
-  for (const { conv, records, scores } of data) {
+  for (const { conv, records, layout, scores } of data) {
+    const { neighbours, episodes } = layout
     const byId = new Map(records.map((r) => [r.id, r]))
-    const { neighbours, episodes } = threadLayout(
-      records.map((r) => r.id),
-      (id) => byId.get(id),
-      () => records,
-      s.gapMs,
-    )
     conv.questions.forEach((q, qi) => {
-      const { cosine: cos, keyword } = scores[qi]!
-      let best = 0
-      for (const k of keyword) best = Math.max(best, k)
-      const base = new Map<string, number>()
-      records.forEach((r, i) => {
-        const c = { id: r.id, cosine: cos[i]!, keyword: keyword[i]! }
-        base.set(r.id, relevanceOf(c, mode, options, s.adaptive ? best : 0))
+      const { cosine: cos, keyword, passage } = scores[qi]!
+      const candidates = records.map((r, i) => {
+        const c: Candidate = { id: r.id, cosine: cos[i]!, keyword: keyword[i]! }
+        if (mode !== 'vector' && !Number.isNaN(passage[i]!)) c.passage = passage[i]!
+        return c
       })
-      const fused = withContext(withEpisodes(base, episodes, s.episodeWeight), neighbours, s.contextWeight)
+      let best = 0
+      for (const c of candidates) best = Math.max(best, keywordOf(c, s.passageWeight))
+      // As recall does: context lifts by the neighbours' relevance without their passage score.
+      const relevances = (passages: boolean) => {
+        const base = new Map<string, number>()
+        for (const c of candidates) {
+          const own = { ...c, keyword: passages ? keywordOf(c, s.passageWeight) : (c.keyword ?? 0), passage: undefined }
+          base.set(c.id, relevanceOf(own, mode, options, best, s.vectorYield))
+        }
+        return withEpisodes(
+          withSpeakers(base, q.question, (id) => byId.get(id), s.speakerWeight),
+          episodes,
+          s.episodeWeight,
+        )
+      }
+      const fused = withContext(relevances(true), neighbours, s.contextWeight, relevances(false))
       const ranked = [...fused]
         .filter(([, r]) => r > 0)
         .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
@@ -127,12 +165,12 @@ export function grid(): { label: string; settings: SweepSettings }[] {
   const vary = (label: string, patch: Partial<SweepSettings>) => out.push({ label, settings: { ...SHIPPED, ...patch } })
   vary('no episode weight (0)', { episodeWeight: 0 })
   for (const w of [0.5, 0.85]) vary(`episode weight ${w}`, { episodeWeight: w })
-  vary('episode gap 1 min', { gapMs: 60_000 })
-  vary('episode gap 1 day', { gapMs: 24 * 3_600_000 })
-  vary('fixed vector weight (no adaptive)', { adaptive: false })
+  for (const w of [0, 0.35, 0.65]) vary(`passage weight ${w}`, { passageWeight: w })
+  for (const w of [0, 0.2, 0.5]) vary(`speaker weight ${w}`, { speakerWeight: w })
+  for (const y of [0, 1]) vary(`vector yield ${y}`, { vectorYield: y })
   for (const w of [0.2, 0.4]) vary(`vector weight ${w}`, { vectorWeight: w })
-  vary('vector weight 0.4, fixed', { vectorWeight: 0.4, adaptive: false })
   for (const w of [0.3, 0.7]) vary(`context weight ${w}`, { contextWeight: w })
+  vary('none of passage, speaker (before this round)', { passageWeight: 0, speakerWeight: 0, vectorYield: 1 })
   return out
 }
 

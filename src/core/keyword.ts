@@ -39,6 +39,8 @@ export interface KeywordHit {
   score: number
 }
 
+const EMPTY_TERMS = new Map<string, number>()
+
 export interface Bm25Options {
   /** Term-frequency saturation. @default 0.9 */
   k1?: number
@@ -57,6 +59,8 @@ export class KeywordIndex {
   readonly #docTerms = new Map<string, Map<string, number>>()
   readonly #slotOf = new Map<string, number>()
   readonly #idAt: string[] = []
+  /** Per slot: the document's term counts (the same maps as #docTerms). */
+  readonly #termsAt: Map<string, number>[] = []
   readonly #lengthAt: number[] = []
   readonly #freeSlots: number[] = []
   /** Per-slot score accumulator reused by every search (zeroed again before search returns). */
@@ -97,6 +101,7 @@ export class KeywordIndex {
     this.#totalLength -= this.#lengthAt[slot]!
     this.#lengthAt[slot] = 0
     this.#idAt[slot] = ''
+    this.#termsAt[slot] = EMPTY_TERMS
     this.#freeSlots.push(slot)
     this.#slotOf.delete(id)
     this.#docTerms.delete(id)
@@ -140,6 +145,45 @@ export class KeywordIndex {
     return hits
   }
 
+  /**
+   * BM25 of `query` over passages: each passage is several documents read as one (their term counts
+   * summed), its length compared with as many average documents. Normalized like {@link search} (0..1).
+   * Ids this index does not hold are left out of their passage.
+   */
+  passageScores(query: string, passages: readonly (readonly string[])[]): number[] {
+    const n = this.#docTerms.size
+    const terms = [...new Set(tokenize(query))].filter((t) => this.#postings.has(t))
+    if (terms.length === 0 || n === 0) return passages.map(() => 0)
+    const k1 = this.#k1
+    const b = this.#b
+    const avgLength = this.#totalLength / n || 1
+    const idf = terms.map((t) => {
+      const df = this.#postings.get(t)!.size
+      return Math.log(1 + (n - df + 0.5) / (df + 0.5))
+    })
+    let ceiling = 0
+    for (const w of idf) ceiling += w * (k1 + 1)
+    const tf = new Float64Array(terms.length)
+    return passages.map((ids) => {
+      tf.fill(0)
+      let length = 0
+      let docs = 0
+      for (const id of ids) {
+        const slot = this.#slotOf.get(id)
+        if (slot === undefined) continue
+        docs++
+        length += this.#lengthAt[slot]!
+        const counts = this.#termsAt[slot]!
+        for (let i = 0; i < terms.length; i++) tf[i]! += counts.get(terms[i]!) ?? 0
+      }
+      if (docs === 0) return 0
+      let score = 0
+      const norm = k1 * (1 - b + (b * length) / (avgLength * docs))
+      for (let i = 0; i < terms.length; i++) score += (idf[i]! * tf[i]! * (k1 + 1)) / (tf[i]! + norm)
+      return Math.min(1, score / ceiling)
+    })
+  }
+
   serialize(): string {
     const data: Serialized = { v: 1, docs: [...this.#docTerms].map(([id, terms]) => [id, [...terms]]) }
     return JSON.stringify(data)
@@ -169,6 +213,7 @@ export class KeywordIndex {
       posting.set(slot, tf)
     }
     this.#idAt[slot] = id
+    this.#termsAt[slot] = terms
     this.#lengthAt[slot] = length
     this.#slotOf.set(id, slot)
     this.#docTerms.set(id, terms)

@@ -61,13 +61,18 @@ import {
   byCreatedAt,
   type Candidate,
   contextCandidates,
+  keywordOf,
+  passageOf,
   relevanceOf,
   resolveRanking,
   scoreOf,
+  speakerWeights,
+  type ThreadLayout,
   type ThreadView,
   threadLayout,
   threadOf,
   threadView,
+  weighed,
   withContext,
   withEpisodes,
 } from './ranking.js'
@@ -883,17 +888,28 @@ export class EngramMemory implements Memory {
     if (options.tiers?.includes('archived'))
       await this.#self.addArchivedCandidates(query, mode, fanout, (r) => visible(r, now), candidates, options.signal)
 
-    let keywordBest = 0
-    for (const c of candidates.values()) keywordBest = Math.max(keywordBest, c.keyword ?? 0)
     const getRecord = (id: string) => this.#records.get(id) ?? this.#working.get(id)
-    const { neighbours, episodes } = threadLayout(candidates.keys(), getRecord, { inThread: (thread) => this.#inThread(thread) })
-    const relevances = () => new Map([...candidates.values()].map((c) => [c.id, relevanceOf(c, mode, this.#ranking, keywordBest)]))
+    const layout = threadLayout(candidates.keys(), getRecord, { inThread: (thread) => this.#inThread(thread) })
+    const { neighbours, episodes } = layout
+    if (mode !== 'vector') this.#scorePassages(query, [...candidates.keys()], layout, candidates)
+    let keywordBest = 0
+    for (const c of candidates.values()) keywordBest = Math.max(keywordBest, keywordOf(c))
+    const relevances = (passages = true) =>
+      new Map(
+        [...candidates.values()].map((c) => [
+          c.id,
+          relevanceOf(passages ? c : { ...c, passage: undefined }, mode, this.#ranking, keywordBest),
+        ]),
+      )
     // Neighbours of relevant candidates join with their own similarity to the query, so context lifts
     // them from where they stand rather than from zero.
     const lifted = contextCandidates(relevances(), neighbours).filter(allowed)
     for (const id of lifted) candidates.set(id, { id })
     if (vector) this.#scoreVectors(vector, lifted, candidates)
-    const fused = withContext(withEpisodes(relevances(), episodes), neighbours)
+    if (mode !== 'vector') this.#scorePassages(query, lifted, layout, candidates)
+    const speakers = speakerWeights(candidates.keys(), query, getRecord)
+    const priors = (relevance: Map<string, number>) => withEpisodes(weighed(relevance, speakers), episodes)
+    const fused = withContext(priors(relevances()), neighbours, undefined, priors(relevances(false)))
     const scored: RecallHit[] = []
     for (const c of candidates.values()) {
       const record = getRecord(c.id)
@@ -921,6 +937,24 @@ export class EngramMemory implements Memory {
       { query: query.slice(0, 200), k },
     )
     return result
+  }
+
+  /** Passage BM25 (ranking.ts passageOf) of long-term candidates that have neighbours in their episode. */
+  #scorePassages(query: string, ids: string[], layout: ThreadLayout, candidates: Map<string, Candidate>): void {
+    const withPassage: string[] = []
+    const passages: string[][] = []
+    for (const id of ids) {
+      // Working memories keep their own score: the passage reads the long-term keyword index.
+      const passage = this.#keywords.has(id) ? passageOf(id, layout) : undefined
+      if (!passage) continue
+      withPassage.push(id)
+      passages.push(passage)
+    }
+    if (passages.length === 0) return
+    const scores = this.#keywords.passageScores(query, passages)
+    withPassage.forEach((id, i) => {
+      candidates.get(id)!.passage = scores[i]!
+    })
   }
 
   /** Exact cosine for keyword-only candidates, so fusion compares like with like. */

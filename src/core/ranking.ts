@@ -37,6 +37,8 @@ export interface Candidate {
   cosine?: number
   /** BM25 normalized to 0..1 for this query, when it was a keyword candidate. */
   keyword?: number
+  /** BM25 (0..1) of the memory read together with its neighbours in the same episode ({@link passageOf}). */
+  passage?: number | undefined
   /** 0-based positions in each list, for reciprocal-rank fusion. */
   vectorRank?: number
   keywordRank?: number
@@ -45,23 +47,155 @@ export interface Candidate {
 const RRF_K = 60
 
 /**
- * Fused relevance of one candidate, 0..1. In weighted fusion the vector's weight shrinks as the query's
- * best keyword match nears a full match: `vectorWeight · (1 − keywordBest)`, where `keywordBest` is the
- * highest normalized BM25 among this query's candidates. When one memory holds every query term, the
- * lexical match is the stronger evidence and a loosely similar vector should not reorder it; when no
- * memory matches well, the vector keeps its full weight (LoCoMo recall@1 +0.01, docs/bench/locomo.md).
+ * How much of its weight the vector gives up as the query's best keyword match nears a full match:
+ * `vectorWeight · (1 − VECTOR_YIELD · keywordBest)`, where `keywordBest` is the highest keyword relevance
+ * ({@link keywordOf}) among this query's candidates. When one memory holds every query term, the lexical
+ * match is the stronger evidence and a loosely similar vector should reorder it less; when no memory
+ * matches well, the vector keeps its full weight. On LoCoMo, yielding all of it (1) costs 0.011 of
+ * recall@10; yielding none (0) costs a little recall@1 and hybrid's lead over keyword-only there on
+ * held-out conversations; half keeps most of both (docs/bench/locomo.md).
  */
-export function relevanceOf(c: Candidate, mode: 'hybrid' | 'vector' | 'keyword', options: RankingOptions, keywordBest = 0): number {
+export const VECTOR_YIELD = 0.5
+
+/** Fused relevance of one candidate, 0..1 (weighted fusion: see {@link VECTOR_YIELD}). */
+export function relevanceOf(
+  c: Candidate,
+  mode: 'hybrid' | 'vector' | 'keyword',
+  options: RankingOptions,
+  keywordBest = 0,
+  vectorYield = VECTOR_YIELD,
+): number {
   const vector = Math.max(0, c.cosine ?? 0)
-  const keyword = c.keyword ?? 0
+  const keyword = keywordOf(c)
   if (mode === 'vector') return vector
   if (mode === 'keyword') return keyword
   if (options.fusion === 'rrf') {
     const rrf = (rank?: number) => (rank === undefined ? 0 : 1 / (RRF_K + rank + 1))
     return ((rrf(c.vectorRank) + rrf(c.keywordRank)) * (RRF_K + 1)) / 2
   }
-  const w = options.vectorWeight * (1 - Math.min(1, Math.max(0, keywordBest)))
+  const w = options.vectorWeight * (1 - vectorYield * Math.min(1, Math.max(0, keywordBest)))
   return w * vector + (1 - w) * keyword
+}
+
+/**
+ * A memory's keyword relevance: its own BM25, mixed with its passage's when it has one. A conversation
+ * turn is short; the question's words are often split between it and the turn before or after ("Did you
+ * paint it?" / "Yes, the sunset one"), and a passage holding all of them says more than any one turn.
+ * With the speaker prior, LoCoMo recall@1 +0.02 and recall@10 +0.01 to +0.015 for hybrid and keyword-only;
+ * without it the neighbours it lifts are mostly the other speaker's and it costs recall@1 (docs/bench/locomo.md).
+ */
+export const PASSAGE_WEIGHT = 0.5
+
+export function keywordOf(c: Candidate, passageWeight = PASSAGE_WEIGHT): number {
+  const own = c.keyword ?? 0
+  return c.passage === undefined ? own : (1 - passageWeight) * own + passageWeight * c.passage
+}
+
+/**
+ * The passage of a memory of a conversation: itself and the memories just before and just after it that
+ * are in its episode (order does not matter to BM25). Undefined when it has no such neighbour.
+ */
+export function passageOf(id: string, layout: ThreadLayout): string[] | undefined {
+  return layout.passages.get(id)
+}
+
+/**
+ * How much naming a speaker favours what that speaker said. A memory that opens with a speaker label
+ * ("Melanie: I painted a sunset") is by that speaker; when the query names speakers who label some of
+ * the candidates ("What did Melanie paint?"), a memory by someone else, or unlabelled and not
+ * mentioning them, weighs 1 / (1 + weight). LoCoMo recall@1 +0.04 (vector-only) to +0.095 (hybrid),
+ * recall@10 +0.02 (docs/bench/locomo.md).
+ */
+export const SPEAKER_WEIGHT = 0.3
+
+const SPEAKER_LABEL = /^[ \t]*(\p{Lu}[\p{L}\p{M}'’.-]*(?: \p{Lu}[\p{L}\p{M}'’.-]*){0,2}):\s/gmu
+
+/**
+ * The speaker of a memory that opens with a speaker label ("Melanie: hi" → "Melanie"). Undefined
+ * without one, and for a transcript whose lines carry more than one speaker's label.
+ */
+export function speakerOf(content: string): string | undefined {
+  const colon = content.indexOf(':')
+  if (colon < 1 || colon > 80) return undefined
+  let speaker: string | undefined
+  let first = true
+  for (const m of content.matchAll(SPEAKER_LABEL)) {
+    if (first && m.index !== 0) return undefined
+    first = false
+    const label = m[1]!
+    if (speaker !== undefined && label !== speaker) return undefined
+    speaker = label
+  }
+  return speaker
+}
+
+/** speakerOf per memory object, worked out again only when its content changes. */
+const labels = new WeakMap<object, { content: string; label: string | undefined }>()
+function labelOf(memory: { content: string }): string | undefined {
+  const known = labels.get(memory)
+  if (known?.content === memory.content) return known.label
+  const label = speakerOf(memory.content)
+  labels.set(memory, { content: memory.content, label })
+  return label
+}
+
+function mentions(text: string, name: string): boolean {
+  const at = text.indexOf(name)
+  if (at < 0) return false
+  const isLetter = (ch: string | undefined) => ch !== undefined && /[\p{L}\p{N}]/u.test(ch)
+  for (let i = at; i >= 0; i = text.indexOf(name, i + 1)) if (!isLetter(text[i - 1]) && !isLetter(text[i + name.length])) return true
+  return false
+}
+
+/**
+ * The speaker prior's factor per memory ({@link SPEAKER_WEIGHT}): 1, or 1 / (1 + weight) for a memory
+ * by someone the query does not name. Undefined when the query names no speaker of these memories.
+ */
+export function speakerWeights(
+  ids: Iterable<string>,
+  query: string,
+  memoryOf: (id: string) => { content: string } | undefined,
+  weight = SPEAKER_WEIGHT,
+): Map<string, number> | undefined {
+  if (weight <= 0) return undefined
+  // A query with capitals names "Melanie", not "melanie" or "time" (which a "Time: 10:30" note would label).
+  const cased = /\p{Lu}/u.test(query)
+  const lowered = query.toLowerCase()
+  const labels = new Map<string, string | undefined>()
+  const named = new Set<string>()
+  for (const id of ids) {
+    const memory = memoryOf(id)
+    const label = memory && labelOf(memory)
+    const key = label?.toLowerCase()
+    labels.set(id, key)
+    if (key !== undefined && !named.has(key) && (cased ? mentions(query, label!) : mentions(lowered, key))) named.add(key)
+  }
+  if (named.size === 0) return undefined
+  const out = new Map<string, number>()
+  for (const [id, label] of labels) {
+    const content = label === undefined ? memoryOf(id)?.content.toLowerCase() : undefined
+    const by = label !== undefined ? named.has(label) : content !== undefined && [...named].some((n) => mentions(content, n))
+    out.set(id, by ? 1 : 1 / (1 + weight))
+  }
+  return out
+}
+
+/** Relevance times each memory's factor (factors from {@link speakerWeights}; none: unchanged). */
+export function weighed(relevance: Map<string, number>, factors: ReadonlyMap<string, number> | undefined): Map<string, number> {
+  if (!factors) return relevance
+  const out = new Map<string, number>()
+  for (const [id, r] of relevance) out.set(id, r * (factors.get(id) ?? 1))
+  return out
+}
+
+/** Relevance with the speaker prior; unchanged when the query names no speaker. */
+export function withSpeakers(
+  relevance: Map<string, number>,
+  query: string,
+  memoryOf: (id: string) => { content: string } | undefined,
+  weight = SPEAKER_WEIGHT,
+): Map<string, number> {
+  return weighed(relevance, speakerWeights(relevance.keys(), query, memoryOf, weight))
 }
 
 export function recencyOf(record: MemoryRecord, now: number, options: RankingOptions): number {
@@ -83,7 +217,7 @@ export function scoreOf(record: MemoryRecord, relevance: number, c: Candidate, n
   const multiplier = 1 - rw - iw - aw + rw * recency + iw * record.importance + aw * access
   const explain: ScoreExplain = {
     vector: Math.max(0, c.cosine ?? 0),
-    keyword: c.keyword ?? 0,
+    keyword: keywordOf(c),
     relevance,
     recency,
     importance: record.importance,
@@ -133,6 +267,8 @@ export interface ThreadLayout {
   neighbours: Lookup<string[]>
   /** Episode key per memory of a thread (memories of one episode share it). */
   episodes: Lookup<string>
+  /** Per memory of a thread with a neighbour in its episode: it and those neighbours ({@link passageOf}). */
+  passages: Lookup<string[]>
 }
 
 /** A thread's memories oldest first, and where each one stands. */
@@ -200,12 +336,17 @@ export function threadLayout(
   } else if (wanted.size > 0 && typeof all !== 'function') {
     for (const thread of wanted) views.set(thread, all.inThread(thread))
   }
+  // A recall asks about each candidate several times (neighbours, episode, passage): answer each once.
+  const located = new Map<string, { thread: string; view: ThreadView; i: number } | undefined>()
   const locate = (id: string) => {
+    if (located.has(id)) return located.get(id)
     const r = get(id)
     const thread = r && threadOf(r)
     const view = thread === undefined ? undefined : views.get(thread)
     const i = view?.indexOf.get(id)
-    return i === undefined ? undefined : { thread: thread!, view: view!, i }
+    const at = i === undefined ? undefined : { thread: thread!, view: view!, i }
+    located.set(id, at)
+    return at
   }
   const startsOf = ({ records, episodeStarts }: ThreadView) => {
     let out = episodeStarts.get(gapMs)
@@ -236,6 +377,21 @@ export function threadLayout(
       },
       has: (id) => locate(id) !== undefined,
     },
+    passages: {
+      get(id) {
+        const at = locate(id)
+        if (!at) return undefined
+        const { records } = at.view
+        const starts = startsOf(at.view)
+        const out = [id]
+        if (at.i > 0 && starts[at.i - 1] === starts[at.i]) out.push(records[at.i - 1]!.id)
+        if (at.i + 1 < records.length && starts[at.i + 1] === starts[at.i]) out.push(records[at.i + 1]!.id)
+        return out.length > 1 ? out : undefined
+      },
+      has(id) {
+        return this.get(id) !== undefined
+      },
+    },
   }
 }
 
@@ -265,14 +421,21 @@ export function withEpisodes(relevance: Map<string, number>, episodes: Lookup<st
 /**
  * Relevance with conversation context: r + (1 − r) · weight · max(relevance of the neighbours). Stays
  * in 0..1, leaves memories without a relevant neighbour unchanged, and never lifts a neighbour above
- * the memory that lifted it (unless it was relevant itself).
+ * the memory that lifted it (unless it was relevant itself). The neighbours' relevance is read from
+ * `lifting`: recall passes their relevance without the passage score, whose words include the very
+ * memory being lifted (else a turn would lift itself through its neighbour).
  */
-export function withContext(relevance: Map<string, number>, neighbours: Lookup<string[]>, weight = CONTEXT_WEIGHT): Map<string, number> {
+export function withContext(
+  relevance: Map<string, number>,
+  neighbours: Lookup<string[]>,
+  weight = CONTEXT_WEIGHT,
+  lifting: ReadonlyMap<string, number> = relevance,
+): Map<string, number> {
   if (weight <= 0) return relevance
   const out = new Map<string, number>()
   for (const [id, r] of relevance) {
     let best = 0
-    for (const n of neighbours.get(id) ?? []) best = Math.max(best, relevance.get(n) ?? 0)
+    for (const n of neighbours.get(id) ?? []) best = Math.max(best, lifting.get(n) ?? 0)
     out.set(id, r + (1 - r) * weight * best)
   }
   return out

@@ -137,9 +137,12 @@ export interface RecallOptions {
 export interface ScoreExplain {
   /** Cosine similarity (0..1) of query and memory, 0 when not a vector candidate. */
   vector: number
-  /** Keyword (BM25) score normalized to 0..1 over the candidates. */
+  /**
+   * Keyword (BM25) score, 0..1 (the best score any memory could reach for the query is 1); for a
+   * conversation turn, mixed with the score of the passage it forms with its neighbours.
+   */
   keyword: number
-  /** Fused relevance, what `minRelevance` cuts on. */
+  /** Fused relevance (with the episode, speaker and context priors), what `minRelevance` cuts on. */
   relevance: number
   /** 0..1 decay factor from age and the type's half-life. */
   recency: number

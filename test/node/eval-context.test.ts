@@ -69,7 +69,10 @@ describe('conversation context in ranking', () => {
     const score = (id: string) => hits.find((h) => h.memory.id === id)?.score ?? 0
     expect(score('a2')).toBe(0)
     expect(score('a1')).toBeGreaterThan(0)
-    expect(score('q1')).toBeCloseTo(score('q2'), 12)
+    // The question turn is not lifted by its answer, whose passage holds the question's own words: the
+    // two copies differ only by the passage's length normalization (q1 is read with a1 as a passage).
+    expect(score('q1')).toBeLessThanOrEqual(score('q2'))
+    expect(score('q1')).toBeGreaterThan(score('q2') * 0.97)
     await mem.close()
   })
 })

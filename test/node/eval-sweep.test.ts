@@ -27,7 +27,7 @@ describe('LoCoMo sensitivity sweep', () => {
     for (const { settings } of rows.slice(1)) {
       const changed = Object.keys(SHIPPED).filter((k) => settings[k as keyof typeof SHIPPED] !== SHIPPED[k as keyof typeof SHIPPED])
       expect(changed.length).toBeGreaterThanOrEqual(1)
-      expect(changed.length).toBeLessThanOrEqual(2)
+      expect(changed.length).toBeLessThanOrEqual(3) // the row without this round's three changes
     }
   })
 })

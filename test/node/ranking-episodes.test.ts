@@ -58,8 +58,11 @@ describe('episodes in ranking', () => {
     const c = { id: 'm', cosine: 0.6, keyword: 0.3 }
     const w = DEFAULT_RANKING.vectorWeight
     expect(relevanceOf(c, 'hybrid', DEFAULT_RANKING)).toBeCloseTo(w * 0.6 + (1 - w) * 0.3, 12)
-    expect(relevanceOf(c, 'hybrid', DEFAULT_RANKING, 0.5)).toBeCloseTo((w / 2) * 0.6 + (1 - w / 2) * 0.3, 12)
-    expect(relevanceOf(c, 'hybrid', DEFAULT_RANKING, 1)).toBeCloseTo(0.3, 12)
+    // VECTOR_YIELD (0.5) of the weight goes at a full keyword match; a yield of 1 would leave keyword alone.
+    expect(relevanceOf(c, 'hybrid', DEFAULT_RANKING, 0.5)).toBeCloseTo(w * 0.75 * 0.6 + (1 - w * 0.75) * 0.3, 12)
+    expect(relevanceOf(c, 'hybrid', DEFAULT_RANKING, 1)).toBeCloseTo((w / 2) * 0.6 + (1 - w / 2) * 0.3, 12)
+    expect(relevanceOf(c, 'hybrid', DEFAULT_RANKING, 1, 1)).toBeCloseTo(0.3, 12)
+    expect(relevanceOf(c, 'hybrid', DEFAULT_RANKING, 1, 0)).toBeCloseTo(w * 0.6 + (1 - w) * 0.3, 12)
     expect(relevanceOf(c, 'vector', DEFAULT_RANKING, 1)).toBe(0.6)
     expect(relevanceOf(c, 'keyword', DEFAULT_RANKING, 1)).toBe(0.3)
   })

@@ -308,7 +308,10 @@ export interface Limits {
 export interface RankingOptions {
   /** @default 'weighted' */
   fusion: 'weighted' | 'rrf'
-  /** Weight of the vector similarity in weighted fusion (keyword gets 1 - this). @default 0.3 */
+  /**
+   * Weight of the vector similarity in weighted fusion (keyword gets the rest); it shrinks by up to half
+   * as the query's best keyword match nears a full match (ranking.ts VECTOR_YIELD). @default 0.3
+   */
   vectorWeight: number
   /** Half-life of recency decay per type, in ms. */
   halfLifeMs: Record<MemoryType, number>

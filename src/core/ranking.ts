@@ -130,19 +130,22 @@ export function speakerOf(content: string): string | undefined {
 }
 
 /** speakerOf per memory object, worked out again only when its content changes. */
-const labels = new WeakMap<object, { content: string; label: string | undefined }>()
+const labelCache = new WeakMap<object, { content: string; label: string | undefined }>()
 function labelOf(memory: { content: string }): string | undefined {
-  const known = labels.get(memory)
+  const known = labelCache.get(memory)
   if (known?.content === memory.content) return known.label
   const label = speakerOf(memory.content)
-  labels.set(memory, { content: memory.content, label })
+  labelCache.set(memory, { content: memory.content, label })
   return label
 }
 
+const LETTER = /[\p{L}\p{N}]/u
+const isLetter = (ch: string | undefined) => ch !== undefined && LETTER.test(ch)
+
+/** Whether `name` occurs in `text` as a whole word. */
 function mentions(text: string, name: string): boolean {
   const at = text.indexOf(name)
   if (at < 0) return false
-  const isLetter = (ch: string | undefined) => ch !== undefined && /[\p{L}\p{N}]/u.test(ch)
   for (let i = at; i >= 0; i = text.indexOf(name, i + 1)) if (!isLetter(text[i - 1]) && !isLetter(text[i + name.length])) return true
   return false
 }

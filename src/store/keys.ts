@@ -77,6 +77,18 @@ export function pageOfKeys(sortedKeys: string[], { cursor, limit }: { cursor?: s
   return more && keys.length > 0 ? { keys, cursor: keys[keys.length - 1]! } : { keys }
 }
 
+/** Index of the first key not less than `key` in a sorted array. */
+export function lowerBound(sorted: string[], key: string): number {
+  let lo = 0
+  let hi = sorted.length
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1
+    if (sorted[mid]! < key) lo = mid + 1
+    else hi = mid
+  }
+  return lo
+}
+
 /** Index of the first key greater than `key` in a sorted array. */
 export function upperBound(sorted: string[], key: string): number {
   let lo = 0

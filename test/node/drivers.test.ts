@@ -29,6 +29,31 @@ driverSuite('memory', () => memoryDriver({ now: () => clock }), { ttl })
 driverSuite('fs', async () => fsDriver({ dir: await tempDir(), now: () => clock }), { ttl })
 driverSuite('fs without fsync', async () => fsDriver({ dir: await tempDir(), fsync: false, now: () => clock }), { ttl })
 
+describe('memory driver: the key order it keeps between listings', () => {
+  const value = new Uint8Array([1])
+  it('sees keys written, deleted and expired between the pages of one listing', async () => {
+    let now = 0
+    const driver = memoryDriver({ now: () => now })
+    await driver.setMany(['a', 'b', 'c', 'd', 'e'].map((k) => ({ key: `p/${k}`, value })))
+    await driver.setMany([
+      { key: 'o/x', value },
+      { key: 'q/x', value },
+    ])
+    const first = await driver.list('p/', { limit: 2 })
+    expect(first).toEqual({ keys: ['p/a', 'p/b'], cursor: 'p/b' })
+    await driver.set('p/bb', value) // a new key lands after the cursor
+    const second = await driver.list('p/', { limit: 2, cursor: first.cursor! })
+    expect(second).toEqual({ keys: ['p/bb', 'p/c'], cursor: 'p/c' })
+    // The cursor key itself goes away and a later key expires.
+    await driver.delete('p/c')
+    await driver.set('p/d', value, { ttlSeconds: 1 })
+    now = 1000
+    expect(await driver.list('p/', { cursor: second.cursor! })).toEqual({ keys: ['p/e'] })
+    expect(await driver.get('p/d')).toBeNull()
+    expect((await driver.list('')).keys).toEqual(['o/x', 'p/a', 'p/b', 'p/bb', 'p/e', 'q/x'])
+  })
+})
+
 const enc = new TextEncoder()
 const text = (b: Uint8Array | null) => (b === null ? null : new TextDecoder().decode(b))
 

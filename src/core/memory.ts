@@ -90,6 +90,7 @@ import {
   checkUnit,
   DEFAULT_LIMITS,
 } from './record.js'
+import { yieldToEventLoop } from './scheduling.js'
 import { SelfManaging } from './self-managing.js'
 import { readIndexSnapshot, writeIndexSnapshot } from './snapshot-format.js'
 import { archiveKey, packArchivedVector, unpackArchivedVector } from './tiers.js'
@@ -1074,15 +1075,24 @@ export class EngramMemory implements Memory {
   async #writeSnapshot(locked = false): Promise<void> {
     const write = async () => {
       const started = performance.now()
+      // At 100k memories this is seconds of work: it gives the event loop turns between its steps, so a
+      // recall (or, in a Durable Object, another request) waits for one step, not the whole snapshot.
+      // A write that lands meanwhile may be in the snapshot or not; either way it comes after `seq`, and
+      // opening replays the log after `seq` for every memory it touched.
+      const seq = this.#seq
+      const keywords = this.#keywords
+      const vectors = this.#vectors.serialize()
+      await yieldToEventLoop()
       const bytes = writeIndexSnapshot({
-        seq: this.#seq,
+        seq,
         embedder: this.#embedder.id,
         dims: this.#embedder.dims,
-        vectors: this.#vectors.serialize(),
-        keywords: this.#keywords.serialize(),
+        vectors,
+        keywords: await keywords.serializeYielding(),
       })
+      await yieldToEventLoop()
       await this.#store.set(this.#keys.snapshot, await this.#codec.encode(bytes))
-      this.#snapshotSeq = this.#seq
+      this.#snapshotSeq = seq
       this.#snapshotDoneAt = performance.now()
       this.#snapshotCost = this.#snapshotDoneAt - started
     }

@@ -23,7 +23,16 @@
  */
 import { memoryError } from '../core/errors.js'
 import { checkNamespace } from '../core/layout.js'
-import { type BlobCodec, decodeFrame, decodeJson, encodeFrame, encodeJson, FRAME_FLAGS, FRAME_MAGIC, plainPayload } from '../store/codec.js'
+import {
+  type BlobCodec,
+  decodeFrame,
+  decodeJson,
+  encodeFrameYielding,
+  encodeJson,
+  FRAME_FLAGS,
+  FRAME_MAGIC,
+  plainPayload,
+} from '../store/codec.js'
 import type { StoreDriver } from '../store/driver.js'
 
 /**
@@ -145,7 +154,7 @@ export async function openEncryption(store: StoreDriver, namespace: string, opti
       new DataView(out.buffer).setUint32(1, meta.current, true)
       out.set(iv, 5)
       out.set(sealed, HEADER_BYTES)
-      return encodeFrame(out, FRAME_FLAGS.encrypted)
+      return encodeFrameYielding(out, FRAME_FLAGS.encrypted)
     },
     async decode(blob: Uint8Array): Promise<Uint8Array> {
       const frame = decodeFrame(blob)

@@ -16,6 +16,7 @@
  * their own output, so every blob on disk has the same outer shape.
  */
 import { memoryError } from '../core/errors.js'
+import { yieldToEventLoop } from '../core/scheduling.js'
 import { crc32 } from './crc32.js'
 
 export const FRAME_MAGIC = new Uint8Array([0x45, 0x4e, 0x47, 0x4d]) // "ENGM"
@@ -41,17 +42,43 @@ export interface Frame {
  * decodeFrame(blob).payload // the same bytes
  */
 export function encodeFrame(payload: Uint8Array, flags = 0): Uint8Array {
+  const out = unsealedFrame(payload, flags)
+  new DataView(out.buffer).setUint32(12, crc32(out.subarray(FRAME_HEADER_BYTES), crc32(out.subarray(0, 12))), true)
+  return out
+}
+
+/** Payloads above this are checksummed a slice at a time by {@link encodeFrameYielding}. */
+export const FRAME_SLICE_BYTES = 8 << 20
+
+/**
+ * {@link encodeFrame}, but the checksum of a large payload is computed a slice at a time, with the event
+ * loop given a turn between slices (a 180 MB snapshot takes about half a second to checksum). The frame
+ * is the same. Small payloads are framed at once.
+ */
+export async function encodeFrameYielding(payload: Uint8Array, flags = 0): Promise<Uint8Array> {
+  const out = unsealedFrame(payload, flags)
+  // Checksum the frame's own copy: the caller's payload may change while the loop runs other tasks.
+  const body = out.subarray(FRAME_HEADER_BYTES)
+  let crc = crc32(out.subarray(0, 12))
+  for (let at = 0; at < body.byteLength; at += FRAME_SLICE_BYTES) {
+    if (at > 0) await yieldToEventLoop()
+    crc = crc32(body.subarray(at, at + FRAME_SLICE_BYTES), crc)
+  }
+  new DataView(out.buffer).setUint32(12, crc, true)
+  return out
+}
+
+/** Header (checksum left 0) and a copy of the payload. */
+function unsealedFrame(payload: Uint8Array, flags: number): Uint8Array {
   if (!(payload instanceof Uint8Array)) throw memoryError('VALIDATION', 'encodeFrame expects a Uint8Array payload')
   if (!Number.isInteger(flags) || flags < 0 || flags > 0xff) throw memoryError('VALIDATION', `Invalid frame flags ${flags}: use 0-255`)
   if (payload.byteLength > 0xffffffff) throw memoryError('TOO_LARGE', `A frame holds at most 4 GiB, got ${payload.byteLength} bytes`)
   const out = new Uint8Array(FRAME_HEADER_BYTES + payload.byteLength)
-  const view = new DataView(out.buffer)
   out.set(FRAME_MAGIC, 0)
   out[4] = FRAME_VERSION
   out[5] = flags
-  view.setUint32(8, payload.byteLength, true)
+  new DataView(out.buffer).setUint32(8, payload.byteLength, true)
   out.set(payload, FRAME_HEADER_BYTES)
-  view.setUint32(12, crc32(payload, crc32(out.subarray(0, 12))), true)
   return out
 }
 
@@ -94,7 +121,7 @@ export interface BlobCodec {
 export const plainCodec: BlobCodec = Object.freeze({
   id: 'plain',
   async encode(payload: Uint8Array) {
-    return encodeFrame(payload)
+    return encodeFrameYielding(payload)
   },
   async decode(blob: Uint8Array) {
     return plainPayload(decodeFrame(blob))

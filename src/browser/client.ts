@@ -8,7 +8,17 @@ import { isMemoryError, memoryError } from '../core/errors.js'
 import { Emitter } from '../core/events.js'
 import { silentLogger } from '../core/log.js'
 import type { ExportedRecord, Logger, Memory, MemoryEvent, MemoryEventHandler, MemoryEventName } from '../core/types.js'
-import { exposeMemory, REMOTE_METHODS, type RemoteMethod, type StorageStatus, type WorkerHost } from './expose.js'
+import type { AuditEvent, ExportAuditOptions } from '../security/audit.js'
+import {
+  type ExportItem,
+  type ExportKind,
+  type ExportRequest,
+  exposeMemory,
+  REMOTE_METHODS,
+  type RemoteMethod,
+  type StorageStatus,
+  type WorkerHost,
+} from './expose.js'
 import type { BrowserMemoryConfig, OpenedInfo, StartupProgress } from './open.js'
 import { registerTransferHandlers } from './transfer.js'
 
@@ -51,6 +61,8 @@ export interface BrowserMemory extends Memory {
   embed(texts: string[]): Promise<Float32Array[]>
   /** Usage, quota, persistence, and whether the browser evicted the store. */
   storage(): Promise<StorageStatus & { evicted: boolean }>
+  /** The audit trail as events, oldest first (no content), read from the worker a page at a time. */
+  exportAudit(options?: ExportAuditOptions): AsyncIterable<AuditEvent>
   /** Stop the worker at once, without closing cleanly (what a crash or a closed tab does). */
   terminate(): void
 }
@@ -131,16 +143,25 @@ class RemoteMemory implements BrowserMemory {
     return { ...(await this.#race(this.#remote.storage())), evicted: this.#evicted }
   }
 
-  async *export(options: { includeEmbeddings?: boolean } = {}): AsyncIterable<ExportedRecord> {
+  export(options: { includeEmbeddings?: boolean } = {}): AsyncIterable<ExportedRecord> {
+    return this.#pages({ ...options, kind: 'records' })
+  }
+
+  exportAudit(options: ExportAuditOptions = {}): AsyncIterable<AuditEvent> {
+    return this.#pages({ ...options, kind: 'audit' })
+  }
+
+  /** An export stream read from the worker a page at a time; leaving the loop early ends it there too. */
+  async *#pages<K extends ExportKind>(request: ExportRequest & { kind: K }): AsyncGenerator<ExportItem<K>> {
     await this.#whenOpen()
     let cursor = 0
     let done = false
     try {
       while (!done) {
-        const page = await this.#race(this.#remote.exportPage(cursor, { ...options }, EXPORT_PAGE))
+        const page = await this.#race(this.#remote.exportPage(cursor, request, EXPORT_PAGE))
         cursor = page.cursor
         done = page.done
-        yield* page.items
+        yield* page.items as ExportItem<K>[]
       }
     } finally {
       if (!done && cursor !== 0 && !this.#closed) await this.#remote.exportClose(cursor).catch(() => undefined)

@@ -7,6 +7,7 @@ import { type Endpoint, expose } from 'comlink'
 import { memoryError } from '../core/errors.js'
 import type { EngramMemory } from '../core/memory.js'
 import type { ExportedRecord, MemoryEvent } from '../core/types.js'
+import type { AuditEvent, ExportAuditOptions } from '../security/audit.js'
 import {
   type BrowserMemoryConfig,
   type OpenedInfo,
@@ -60,6 +61,11 @@ export interface StorageStatus {
   persisted?: boolean
 }
 
+/** The streams the page reads a page at a time: `export()` and `exportAudit()`. */
+export type ExportRequest = ({ kind: 'records' } & { includeEmbeddings?: boolean }) | ({ kind: 'audit' } & ExportAuditOptions)
+export type ExportKind = ExportRequest['kind']
+export type ExportItem<K extends ExportKind> = K extends 'audit' ? AuditEvent : ExportedRecord
+
 /** What the worker exposes. The page-side client is the only intended caller. */
 export interface WorkerHost {
   open(
@@ -69,12 +75,12 @@ export interface WorkerHost {
   ): Promise<OpenedInfo>
   call(method: RemoteMethod, args: unknown[], abortId?: number, onProgress?: (p: unknown) => void): Promise<unknown>
   abort(abortId: number): void
-  /** Next page of an export; `cursor` 0 starts one. */
-  exportPage(
+  /** Next page of an export (records, or the audit trail); `cursor` 0 starts one. */
+  exportPage<K extends ExportKind>(
     cursor: number,
-    options: { includeEmbeddings?: boolean },
+    request: ExportRequest & { kind: K },
     max: number,
-  ): Promise<{ cursor: number; items: ExportedRecord[]; done: boolean }>
+  ): Promise<{ cursor: number; items: ExportItem<K>[]; done: boolean }>
   exportClose(cursor: number): Promise<void>
   /** Import records pulled from the page chunk by chunk (null ends). */
   importFrom(
@@ -107,7 +113,7 @@ export function exposeMemory(options: ExposeOptions = {}): WorkerHost {
   let opened: OpenedMemory | undefined
   let opening: Promise<OpenedMemory> | undefined
   const controllers = new Map<number, AbortController>()
-  const exports = new Map<number, AsyncIterator<ExportedRecord>>()
+  const exports = new Map<number, AsyncIterator<unknown>>()
   let nextCursor = 1
 
   const memory = async (): Promise<EngramMemory> => {
@@ -164,22 +170,28 @@ export function exposeMemory(options: ExposeOptions = {}): WorkerHost {
     abort(abortId) {
       controllers.get(abortId)?.abort(memoryError('ABORTED', 'Aborted by the page'))
     },
-    async exportPage(cursor, exportOptions, max) {
+    async exportPage<K extends ExportKind>(cursor: number, request: ExportRequest & { kind: K }, max: number) {
       let iterator = exports.get(cursor)
       if (!iterator) {
         if (cursor !== 0) throw memoryError('NOT_FOUND', 'This export has ended')
+        const mem = await memory()
+        const stream = (r: ExportRequest) => {
+          if (r.kind === 'audit') return mem.exportAudit(r.fromSeq === undefined ? {} : { fromSeq: r.fromSeq })
+          if (r.kind === 'records') return mem.export(r.includeEmbeddings === undefined ? {} : { includeEmbeddings: r.includeEmbeddings })
+          throw memoryError('VALIDATION', `Unknown export '${String((r as { kind: unknown }).kind)}'`)
+        }
+        iterator = stream(request)[Symbol.asyncIterator]()
         cursor = nextCursor++
-        iterator = (await memory()).export(exportOptions)[Symbol.asyncIterator]()
         exports.set(cursor, iterator)
       }
-      const items: ExportedRecord[] = []
+      const items: ExportItem<K>[] = []
       while (items.length < max) {
         const next = await iterator.next()
         if (next.done) {
           exports.delete(cursor)
           return { cursor, items, done: true }
         }
-        items.push(next.value)
+        items.push(next.value as ExportItem<K>)
       }
       return { cursor, items, done: false }
     },

@@ -144,6 +144,32 @@ describe('createMemory({ worker: true })', () => {
     expect(await source.count()).toBe(300)
   })
 
+  it('exports the audit trail from the worker, a page at a time, and checks its options there', async () => {
+    const mem = await memory()
+    const ids = (await mem.storeBatch(Array.from({ length: 300 }, (_, i) => ({ content: `Audited memory ${i}` })))).map((r) => r.id)
+    await mem.forget(ids[7]!)
+    await mem.flush()
+    const events = []
+    for await (const event of mem.exportAudit()) events.push(event)
+    // Every log entry (one per memory stored, then the forget), oldest first, over two pages of the stream.
+    expect(events).toHaveLength(301)
+    expect(events.map((e) => e.seq)).toEqual(events.map((_, i) => i + 1))
+    const last = events[events.length - 1]!
+    expect(last).toMatchObject({ op: 'forget', ids: [ids[7]] })
+    expect(new Set(events.flatMap((e) => e.ids)).size).toBeGreaterThanOrEqual(300)
+    expect(JSON.stringify(events)).not.toContain('Audited memory')
+    const tail = []
+    for await (const event of mem.exportAudit({ fromSeq: last.seq })) tail.push(event)
+    expect(tail).toEqual([last])
+    const bad = await errorOf(
+      (async () => {
+        for await (const _ of mem.exportAudit({ fromSeq: 0 })) break
+      })(),
+    )
+    expect(isMemoryError(bad) && bad.code).toBe('VALIDATION')
+    expect((await mem.verifyAudit()).ok).toBe(true)
+  })
+
   it('storeBatch reports progress, honours an AbortSignal, and events reach the page', async () => {
     const mem = await memory()
     const events: MemoryEvent[] = []

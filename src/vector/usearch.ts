@@ -64,7 +64,7 @@ interface Exports {
   eg_search(query: number, k: number, allow: number, allowCount: number, outKeys: number, outDist: number): number
   eg_serialized_length(): number
   eg_save(): number
-  eg_load(unit: number): number
+  eg_load(unit: number, length: number): number
   eg_export_keys(out: number): number
 }
 
@@ -274,7 +274,7 @@ export class UsearchIndex implements VectorIndex {
     }
     let status: number
     try {
-      status = wasm.eg_load(unit ? 1 : 0)
+      status = wasm.eg_load(unit ? 1 : 0, body.byteLength)
     } catch (e) {
       throw memoryError('CORRUPTED', 'usearch index bytes are not valid: loading them crashed', { cause: e })
     } finally {
@@ -460,8 +460,37 @@ export class UsearchIndex implements VectorIndex {
 
   /** The index alone in usearch's file format, as the native addon's `save()` writes it; keys, not ids. */
   usearchBytes(): Uint8Array {
+    const out = new Uint8Array(this.#live().eg_serialized_length())
+    this.#saveInto(out)
+    return out
+  }
+
+  /** Header, keys (f64), ids (JSON), then the usearch file. Read back with {@link UsearchIndex.load}. */
+  serialize(): Uint8Array {
+    const keys = Float64Array.from(this.#keyOf.values())
+    const ids = new TextEncoder().encode(JSON.stringify([...this.#keyOf.keys()]))
+    const bodyLength = this.#live().eg_serialized_length()
+    const out = new Uint8Array(HEADER + keys.byteLength + ids.byteLength + bodyLength)
+    const view = new DataView(out.buffer)
+    view.setUint32(0, MAGIC, true)
+    view.setUint16(4, FORMAT_VERSION, true)
+    const flags = (this.metric === 'cos' && this.quantization !== 'i8' ? FLAG_UNIT : 0) | (this.compactNavigation ? FLAG_COMPACT : 0)
+    view.setUint16(6, flags, true)
+    view.setUint32(8, this.expansionSearch, true)
+    view.setUint32(12, keys.length, true)
+    view.setUint32(16, ids.byteLength, true)
+    view.setUint32(20, bodyLength, true)
+    view.setFloat64(24, this.#nextKey, true)
+    out.set(new Uint8Array(keys.buffer), HEADER)
+    out.set(ids, HEADER + keys.byteLength)
+    // The usearch file is streamed straight into its place: at 100k vectors it is most of 170 MB.
+    this.#saveInto(out.subarray(HEADER + keys.byteLength + ids.byteLength))
+    return out
+  }
+
+  /** Streams the usearch file into `out`, which must be exactly its length. */
+  #saveInto(out: Uint8Array): void {
     const wasm = this.#live()
-    const out = new Uint8Array(wasm.eg_serialized_length())
     let offset = 0
     this.#stream.write = (chunk) => {
       if (offset + chunk.byteLength > out.byteLength) return false
@@ -475,29 +504,6 @@ export class UsearchIndex implements VectorIndex {
     } finally {
       this.#stream.write = undefined
     }
-    return out
-  }
-
-  /** Header, keys (f64), ids (JSON), then the usearch file. Read back with {@link UsearchIndex.load}. */
-  serialize(): Uint8Array {
-    const body = this.usearchBytes()
-    const keys = Float64Array.from(this.#keyOf.values())
-    const ids = new TextEncoder().encode(JSON.stringify([...this.#keyOf.keys()]))
-    const out = new Uint8Array(HEADER + keys.byteLength + ids.byteLength + body.byteLength)
-    const view = new DataView(out.buffer)
-    view.setUint32(0, MAGIC, true)
-    view.setUint16(4, FORMAT_VERSION, true)
-    const flags = (this.metric === 'cos' && this.quantization !== 'i8' ? FLAG_UNIT : 0) | (this.compactNavigation ? FLAG_COMPACT : 0)
-    view.setUint16(6, flags, true)
-    view.setUint32(8, this.expansionSearch, true)
-    view.setUint32(12, keys.length, true)
-    view.setUint32(16, ids.byteLength, true)
-    view.setUint32(20, body.byteLength, true)
-    view.setFloat64(24, this.#nextKey, true)
-    out.set(new Uint8Array(keys.buffer), HEADER)
-    out.set(ids, HEADER + keys.byteLength)
-    out.set(body, HEADER + keys.byteLength + ids.byteLength)
-    return out
   }
 
   /** Releases the wasm instance; the index is unusable afterwards. */

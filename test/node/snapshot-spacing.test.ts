@@ -83,4 +83,43 @@ describe('index snapshots under sustained writing', () => {
     expect((await fourth.stats()).index.size).toBe(2)
     await fourth.close()
   })
+
+  it('a writer that caught up with another writer snapshots at close only if the indexes changed', async () => {
+    const store = memoryDriver()
+    // One lock for both writers, as Web Locks give the tabs of one origin.
+    let held = Promise.resolve()
+    const lock = <T>(fn: () => Promise<T>): Promise<T> => {
+      const run = held.then(fn)
+      held = run.then(
+        () => undefined,
+        () => undefined,
+      )
+      return run
+    }
+    const a = slowSnapshots(store, 0)
+    const b = slowSnapshots(store, 0)
+    const writer = await createMemory({ store: a.driver, embedder: createTestEmbedder(), lock })
+    const reader = await createMemory({ store: b.driver, embedder: createTestEmbedder(), lock })
+    const id = await writer.store('the ferry leaves the harbour at dawn')
+    await writer.recall('ferry', { k: 1 })
+    await writer.flush()
+    // The other writer's store changes this one's indexes: catching up, then closing, snapshots them.
+    expect(await reader.refresh()).toBe(2)
+    expect((await reader.recall('ferry harbour', { k: 1, peek: true }))[0]!.memory.id).toBe(id)
+    await reader.close()
+    expect(b.counter.writes).toBe(1)
+
+    const again = await createMemory({ store: b.driver, embedder: createTestEmbedder(), lock })
+    await writer.recall('dawn', { k: 1 })
+    await writer.flush()
+    // Only an access entry to catch up on: the indexes are as the snapshot has them.
+    expect(await again.refresh()).toBe(1)
+    await again.close()
+    expect(b.counter.writes).toBe(1)
+    await writer.close()
+    const last = await createMemory({ store, embedder: createTestEmbedder() })
+    expect((await last.get(id))!.accessCount).toBe(2)
+    expect((await last.stats()).index.size).toBe(1)
+    await last.close()
+  })
 })

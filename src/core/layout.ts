@@ -82,20 +82,6 @@ export interface LogEntry {
   digest?: string
 }
 
-/**
- * Prefixes that together cover exactly the log keys with a sequence above `seq`: listing them works on
- * every driver, including those whose cursors are opaque (KV), without scanning the older log.
- */
-export function logPrefixesAfter(logPrefix: string, seq: number): string[] {
-  const digits = padSeq(seq)
-  const prefixes: string[] = []
-  for (let i = SEQ_DIGITS - 1; i >= 0; i--) {
-    const head = digits.slice(0, i)
-    for (let d = Number(digits[i]) + 1; d <= 9; d++) prefixes.push(`${logPrefix}${head}${d}`)
-  }
-  return prefixes
-}
-
 export function seqOfLogKey(key: string): number {
   return Number(key.slice(key.lastIndexOf('/') + 1))
 }

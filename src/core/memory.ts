@@ -44,17 +44,7 @@ import { Emitter } from './events.js'
 import { compileFilter, type RecordPredicate } from './filter.js'
 import type { MemoryHost } from './host.js'
 import { KeywordIndex } from './keyword.js'
-import {
-  bytesToVector,
-  type Head,
-  type Keys,
-  keysFor,
-  type LogEntry,
-  logPrefixesAfter,
-  seqOfLogKey,
-  type Touch,
-  vectorToBytes,
-} from './layout.js'
+import { bytesToVector, type Head, type Keys, keysFor, type LogEntry, seqOfLogKey, type Touch, vectorToBytes } from './layout.js'
 import { silentLogger } from './log.js'
 import { type MemoryPolicy, resolvePolicy } from './policy.js'
 import {
@@ -337,13 +327,18 @@ export class EngramMemory implements Memory {
   async #catchUp(): Promise<number> {
     const head = await this.#readHead()
     if (!head || head.seq <= this.#seq) return 0
-    const entries = await this.#readLogAfter(this.#seq)
+    const entries = await this.#readLogAfter(this.#seq, head.seq)
     const ids = new Set<string>()
+    // Another writer's recalls only move access counters: those records are re-read, not re-indexed.
+    const accessed = new Set<string>()
     for (const entry of entries) {
       if (entry.id) ids.add(entry.id)
-      for (const t of entry.touches ?? []) ids.add(t.id)
+      for (const t of entry.touches ?? []) (entry.op === 'access' ? accessed : ids).add(t.id)
     }
+    for (const id of accessed) if (!this.#records.has(id)) ids.add(id)
     await this.#resync([...ids])
+    await this.#reread([...accessed].filter((id) => !ids.has(id)))
+    for (const id of accessed) ids.add(id)
     this.#seq = Math.max(head.seq, ...entries.map((e) => e.seq))
     if (entries.some((e) => e.op !== 'access')) this.#indexSeq = this.#seq
     this.#lastHash = head.hash ?? this.#lastHash
@@ -372,6 +367,18 @@ export class EngramMemory implements Memory {
     }
   }
 
+  /** Re-read these records (their indexed content unchanged): access counters another writer moved. */
+  async #reread(ids: string[]): Promise<void> {
+    for (let i = 0; i < ids.length; i += PAGE) {
+      const page = ids.slice(i, i + PAGE)
+      const values = await this.#store.getMany(page.map(this.#keys.rec))
+      for (let j = 0; j < page.length; j++) {
+        const bytes = values[j]
+        if (bytes) this.#records.set(page[j]!, await this.#decode<MemoryRecord>(bytes))
+      }
+    }
+  }
+
   async #restoreIndexes(): Promise<boolean> {
     const bytes = await this.#store.get(this.#keys.snapshot)
     if (!bytes) return false
@@ -383,7 +390,7 @@ export class EngramMemory implements Memory {
       this.#keywords = KeywordIndex.deserialize(snap.keywords)
       this.#snapshotSeq = snap.seq
       this.#indexSeq = snap.seq
-      const entries = await this.#readLogAfter(snap.seq)
+      const entries = await this.#readLogAfter(snap.seq, this.#seq)
       const ids = new Set<string>()
       for (const entry of entries) {
         if (entry.id) ids.add(entry.id)
@@ -1275,7 +1282,7 @@ export class EngramMemory implements Memory {
       const bytes = await this.#store.get(this.#keys.mark(snapshotId))
       if (!bytes) throw memoryError('NOT_FOUND', `No snapshot '${snapshotId}'`)
       const mark = await this.#decode<SnapshotInfo>(bytes)
-      const later = (await this.#readLogAfter(mark.seq)).filter((e) => e.id !== undefined && e.op !== 'access')
+      const later = (await this.#readLogAfter(mark.seq, this.#seq)).filter((e) => e.id !== undefined && e.op !== 'access')
       const ids = [...new Set(later.map((e) => e.id!))]
       const pending: PendingEntry[] = []
       const toEmbed: { index: number; content: string }[] = []
@@ -1606,11 +1613,15 @@ export class EngramMemory implements Memory {
     return keys
   }
 
-  async #readLogAfter(seq: number): Promise<LogEntry[]> {
-    const keys: string[] = []
-    // One push per key: spreading a list of 100k+ keys into arguments overflows the stack.
-    for (const prefix of logPrefixesAfter(this.#keys.logPrefix, seq)) for (const key of await this.#listAll(prefix)) keys.push(key)
-    return this.#readLog(keys.map(seqOfLogKey).sort((a, b) => a - b))
+  /**
+   * The log entries after `seq`, up to `head` (the head's sequence, which every committed entry is at or
+   * below: they are written in one transaction). Their keys are known, so they are read without listing,
+   * which in IndexedDB cost a transaction per key prefix (about 100 ms on every open).
+   */
+  async #readLogAfter(seq: number, head: number): Promise<LogEntry[]> {
+    const seqs: number[] = []
+    for (let s = seq + 1; s <= head; s++) seqs.push(s)
+    return this.#readLog(seqs)
   }
 
   async #readLog(seqs: number[]): Promise<LogEntry[]> {

@@ -114,6 +114,8 @@ describe('index snapshots under sustained writing', () => {
     await writer.flush()
     // Only an access entry to catch up on: the indexes are as the snapshot has them.
     expect(await again.refresh()).toBe(1)
+    expect((await again.get(id))!.accessCount).toBe(2)
+    expect((await again.recall('ferry dawn', { k: 1, peek: true }))[0]!.memory.id).toBe(id)
     await again.close()
     expect(b.counter.writes).toBe(1)
     await writer.close()

@@ -6,6 +6,7 @@ import { createTestEmbedder } from '../../src/embed/hashing.js'
 import type { StoreDriver } from '../../src/store/driver.js'
 import { memoryDriver } from '../../src/store/drivers/memory.js'
 import { expectCode } from '../shared/expect-error.js'
+import { writerLock } from '../shared/writer-lock.js'
 
 const embedder = () => createTestEmbedder()
 const keys = keysFor('default')
@@ -151,15 +152,7 @@ describe('durability', () => {
 
   it('a second writer sharing the store is caught up through the log', async () => {
     const store = memoryDriver()
-    let chain = Promise.resolve()
-    const lock = <T>(fn: () => Promise<T>): Promise<T> => {
-      const run = chain.then(fn)
-      chain = run.then(
-        () => undefined,
-        () => undefined,
-      )
-      return run
-    }
+    const lock = writerLock()
     const a = await createMemory({ store, embedder: embedder(), lock })
     const b = await createMemory({ store, embedder: embedder(), lock })
     const fromA = await a.store('written by tab A about kayaks')

@@ -9,6 +9,7 @@ import { createMemory } from '../../src/core/memory.js'
 import { createTestEmbedder } from '../../src/embed/hashing.js'
 import type { StoreDriver } from '../../src/store/driver.js'
 import { memoryDriver } from '../../src/store/drivers/memory.js'
+import { writerLock } from '../shared/writer-lock.js'
 
 const keys = keysFor('default')
 
@@ -86,16 +87,7 @@ describe('index snapshots under sustained writing', () => {
 
   it('a writer that caught up with another writer snapshots at close only if the indexes changed', async () => {
     const store = memoryDriver()
-    // One lock for both writers, as Web Locks give the tabs of one origin.
-    let held = Promise.resolve()
-    const lock = <T>(fn: () => Promise<T>): Promise<T> => {
-      const run = held.then(fn)
-      held = run.then(
-        () => undefined,
-        () => undefined,
-      )
-      return run
-    }
+    const lock = writerLock()
     const a = slowSnapshots(store, 0)
     const b = slowSnapshots(store, 0)
     const writer = await createMemory({ store: a.driver, embedder: createTestEmbedder(), lock })

@@ -292,7 +292,7 @@ async function measureRecall({
   }
   await settling
   const engramSettleMs = performance.now() - t
-  const duringSettle = { recalls: during.length, longestMs: Math.max(...during) }
+  const duringSettle = { recalls: during.length, longestMs: during.length > 0 ? Math.max(...during) : 0 }
   const count = await mem.count()
   await mem.recall('warm-up query', { peek: true })
   const engram: number[] = []

@@ -1,9 +1,11 @@
 /**
  * The HNSW index: usearch compiled to WebAssembly (wasm/usearch.wasm, built by scripts/build-wasm.sh),
- * one wasm instance per index. String ids map to integer keys here; `serialize()` keeps that map and the
- * usearch file together in one blob, and the usearch file inside is the one the native addon reads.
+ * one wasm instance per index. String ids map to usearch's slots here (each live node's key in the file is
+ * its slot); `serialize()` keeps that map and the usearch file together in one blob, and the usearch file
+ * inside is the one the native addon reads.
  */
 import { memoryError } from '../core/errors.js'
+import { IdTable } from './id-table.js'
 import { checkId, checkK, checkVector } from './validate.js'
 import type { Metric, Quantization, SearchHit, SearchOptions, VectorIndex } from './vector-index.js'
 
@@ -58,14 +60,16 @@ interface Exports {
   eg_memory_part(part: number): number
   eg_set_compact(on: number): number
   eg_compact(): number
-  eg_add_many(count: number, keys: number, vectors: number): number
+  eg_add_many(count: number, vectors: number, outSlots: number): number
   eg_remove(key: number): number
   eg_contains(key: number): number
   eg_search(query: number, k: number, allow: number, allowCount: number, outKeys: number, outDist: number): number
   eg_serialized_length(): number
   eg_save(): number
   eg_load(unit: number, length: number): number
+  eg_slot_count(): number
   eg_export_keys(out: number): number
+  eg_rekey(): void
 }
 
 const METRICS: Metric[] = ['cos', 'ip', 'l2']
@@ -79,7 +83,6 @@ const STATUS: Record<number, string> = {
   [-1]: 'bad arguments',
   [-2]: 'out of memory',
   [-3]: 'index not created',
-  [-4]: 'duplicate key',
   [-5]: 'usearch failed',
   [-6]: 'not a usearch index',
 }
@@ -174,12 +177,17 @@ export class UsearchIndex implements VectorIndex {
   readonly quantization: Quantization
   #wasm: Exports | undefined
   readonly #stream: Stream
-  readonly #keyOf = new Map<string, number>()
-  /** Id by key: keys are handed out densely from 0, so an array (V8 switches a sparse one to a dictionary). */
-  #idOf: (string | undefined)[] = []
-  #nextKey = 0
+  /** Id ↔ usearch slot. */
+  readonly #ids = new IdTable()
 
-  private constructor({ wasm, stream }: Instance) {
+  /**
+   * Whether the stored cosine vectors are known to be unit length (every f32/f16 index engram built): a file
+   * from elsewhere may hold others, keeps usearch's full cosine, and must not be marked unit when saved.
+   */
+  readonly #unitVectors: boolean
+
+  private constructor({ wasm, stream }: Instance, unitVectors: boolean) {
+    this.#unitVectors = unitVectors
     this.#wasm = wasm
     this.#stream = stream
     this.dims = wasm.eg_dims()
@@ -213,7 +221,7 @@ export class UsearchIndex implements VectorIndex {
     const { wasm } = instance
     const status = wasm.eg_create(dims, METRICS.indexOf(metric), SCALARS.indexOf(quantization), connectivity, expansionAdd, expansionSearch)
     if (status !== 0) throw failure(wasm, status, 'Could not create the index')
-    const index = new UsearchIndex(instance)
+    const index = new UsearchIndex(instance, true)
     if (compactNavigation) index.setCompactNavigation(true)
     return index
   }
@@ -240,7 +248,6 @@ export class UsearchIndex implements VectorIndex {
     let compact = options.compactNavigation
     if (compact !== undefined && typeof compact !== 'boolean') throw memoryError('VALIDATION', 'compactNavigation must be a boolean')
     let expansionSearch = options.expansionSearch
-    let nextKey = 0
     if (!plain) {
       if (bytes.byteLength < HEADER) throw corrupt('too short')
       const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
@@ -251,7 +258,6 @@ export class UsearchIndex implements VectorIndex {
       const count = view.getUint32(12, true)
       const idsLength = view.getUint32(16, true)
       const bodyLength = view.getUint32(20, true)
-      nextKey = view.getFloat64(24, true)
       if (HEADER + count * 8 + idsLength + bodyLength !== bytes.byteLength) throw corrupt('lengths do not add up')
       keys = new Float64Array(count)
       new Uint8Array(keys.buffer).set(bytes.subarray(HEADER, HEADER + count * 8))
@@ -283,25 +289,36 @@ export class UsearchIndex implements VectorIndex {
     if (status === -6) throw corrupt(readError(wasm) || 'usearch rejected the bytes')
     if (status !== 0) throw failure(wasm, status, 'Could not load the index')
     if (offset !== body.byteLength) throw corrupt('trailing bytes')
-    const index = new UsearchIndex(instance)
+    const index = new UsearchIndex(instance, unit)
     if (expansionSearch !== undefined) index.setExpansionSearch(expansionSearch)
-    const size = wasm.eg_size()
+    // Each id goes to the slot whose node has its key. Files we wrote have every key equal to its slot;
+    // others (the native addon's, or ours before slots were keys) are re-keyed that way once mapped.
+    const slots = wasm.eg_slot_count()
+    const out = wasm.eg_scratch(slots * 8 + 8)
+    if (out === 0) throw memoryError('VECTOR_INDEX', 'Out of memory loading the index')
+    wasm.eg_export_keys(out)
+    const nodeKeys = new Float64Array(wasm.memory.buffer, out, slots).slice()
+    const slotOfKey = new Map<number, number>()
+    let rekey = false
+    nodeKeys.forEach((key, slot) => {
+      if (key === -1) return
+      slotOfKey.set(key, slot)
+      if (key !== slot) rekey = true
+    })
+    if (slotOfKey.size !== wasm.eg_size()) throw corrupt('duplicate keys')
     if (!keys) {
-      keys = new Float64Array(size)
-      const out = wasm.eg_scratch(size * 8 + 8)
-      wasm.eg_export_keys(out)
-      keys.set(new Float64Array(wasm.memory.buffer, out, size))
+      keys = Float64Array.from(slotOfKey.keys())
       ids = Array.from(keys, (key) => String(key))
-      nextKey = keys.reduce((max, key) => Math.max(max, key + 1), 0)
     }
-    if (keys.length !== size) throw corrupt('id table does not match the index')
+    if (keys.length !== slotOfKey.size) throw corrupt('id table does not match the index')
     const names = ids as string[]
     for (let i = 0; i < keys.length; i++) {
-      index.#keyOf.set(names[i]!, keys[i]!)
-      index.#idOf[keys[i]!] = names[i]!
+      const slot = slotOfKey.get(keys[i]!)
+      if (slot === undefined || index.#ids.idAt(slot) !== undefined) throw corrupt('id table does not match the index')
+      if (index.#ids.has(names[i]!)) throw corrupt('duplicate ids')
+      index.#ids.set(names[i]!, slot)
     }
-    if (index.#keyOf.size !== size) throw corrupt('duplicate ids')
-    index.#nextKey = nextKey
+    if (rekey) wasm.eg_rekey()
     if (compact) {
       if (index.quantization !== 'f32') throw memoryError('VALIDATION', 'compactNavigation needs an f32 index')
       index.setCompactNavigation(true)
@@ -310,7 +327,7 @@ export class UsearchIndex implements VectorIndex {
   }
 
   get size(): number {
-    return this.#keyOf.size
+    return this.#ids.size
   }
 
   /** Candidate list size used by searches (HNSW ef): higher is slower and more exact. */
@@ -349,46 +366,41 @@ export class UsearchIndex implements VectorIndex {
     ids.forEach((id, i) => {
       checkId(id)
       checkVector(vectors[i], this.dims)
-      if (this.#keyOf.has(id) || seen.has(id)) throw memoryError('CONFLICT', `Id '${id}' is already in the index`)
+      if (this.#ids.has(id) || seen.has(id)) throw memoryError('CONFLICT', `Id '${id}' is already in the index`)
       seen.add(id)
     })
     const wasm = this.#live()
     const perBatch = Math.max(1, Math.floor(BATCH_BYTES / (this.dims * 4)))
-    const firstKey = this.#nextKey
+    const slots = new Float64Array(ids.length)
     for (let start = 0; start < ids.length; start += perBatch) {
       const count = Math.min(perBatch, ids.length - start)
-      const vectorsAt = align8(count * 8)
-      const at = wasm.eg_scratch(vectorsAt + count * this.dims * 4)
-      if (at === 0) this.#rollback(firstKey, start, 'Out of memory adding vectors')
-      const keys = new Float64Array(wasm.memory.buffer, at, count)
-      const rows = new Float32Array(wasm.memory.buffer, at + vectorsAt, count * this.dims)
-      for (let i = 0; i < count; i++) {
-        keys[i] = firstKey + start + i
-        rows.set(vectors[start + i]!, i * this.dims)
-      }
-      const status = this.#call(() => wasm.eg_add_many(count, at, at + vectorsAt))
-      if (status !== 0) this.#rollback(firstKey, start + count, `Could not add vectors (${STATUS[status] ?? status}: ${readError(wasm)})`)
+      const slotsAt = align8(count * this.dims * 4)
+      const at = wasm.eg_scratch(slotsAt + count * 8)
+      if (at === 0) this.#rollback(slots.subarray(0, start), 'Out of memory adding vectors')
+      const rows = new Float32Array(wasm.memory.buffer, at, count * this.dims)
+      for (let i = 0; i < count; i++) rows.set(vectors[start + i]!, i * this.dims)
+      // A failed batch frees what it added itself; the batches before it are undone here.
+      const status = this.#call(() => wasm.eg_add_many(count, at, at + slotsAt))
+      if (status !== 0) this.#rollback(slots.subarray(0, start), `Could not add vectors (${STATUS[status] ?? status}: ${readError(wasm)})`)
+      slots.set(new Float64Array(wasm.memory.buffer, at + slotsAt, count), start)
     }
     ids.forEach((id, i) => {
-      this.#keyOf.set(id, firstKey + i)
-      this.#idOf[firstKey + i] = id
+      this.#ids.set(id, slots[i]!)
     })
-    this.#nextKey = firstKey + ids.length
   }
 
   remove(id: string): boolean {
-    const key = this.#keyOf.get(id)
-    if (key === undefined) return false
+    const slot = this.#ids.slotOf(id)
+    if (slot === -1) return false
     const wasm = this.#live()
-    const status = this.#call(() => wasm.eg_remove(key))
+    const status = this.#call(() => wasm.eg_remove(slot))
     if (status < 0) throw failure(wasm, status, `Could not remove '${id}'`)
-    this.#keyOf.delete(id)
-    this.#idOf[key] = undefined
+    this.#ids.delete(id)
     return true
   }
 
   has(id: string): boolean {
-    return this.#keyOf.has(id)
+    return this.#ids.has(id)
   }
 
   search(vector: Float32Array, k: number, options: SearchOptions = {}): SearchHit[] {
@@ -397,12 +409,12 @@ export class UsearchIndex implements VectorIndex {
     const wasm = this.#live()
     let allowed: Float64Array | undefined
     if (options.allow !== undefined) {
-      const keys: number[] = []
+      const slots: number[] = []
       for (const id of options.allow) {
-        const key = this.#keyOf.get(id)
-        if (key !== undefined) keys.push(key)
+        const slot = this.#ids.slotOf(id)
+        if (slot !== -1) slots.push(slot)
       }
-      allowed = Float64Array.from(keys).sort()
+      allowed = Float64Array.from(slots).sort()
     }
     const wanted = Math.min(k, allowed ? allowed.length : this.size)
     if (wanted === 0) return []
@@ -415,11 +427,11 @@ export class UsearchIndex implements VectorIndex {
     if (allowed) new Float64Array(wasm.memory.buffer, at + allowAt, allowed.length).set(allowed)
     const found = this.#call(() => wasm.eg_search(at, wanted, at + allowAt, allowed ? allowed.length : -1, at + keysAt, at + distancesAt))
     if (found < 0) throw failure(wasm, found, 'Search failed')
-    const keys = new Float64Array(wasm.memory.buffer, at + keysAt, found)
+    const slots = new Float64Array(wasm.memory.buffer, at + keysAt, found)
     const distances = new Float32Array(wasm.memory.buffer, at + distancesAt, found)
     const hits: SearchHit[] = []
     for (let i = 0; i < found; i++) {
-      const id = this.#idOf[keys[i]!]
+      const id = this.#ids.idAt(slots[i]!)
       if (id !== undefined) hits.push({ id, distance: distances[i]! })
     }
     return hits
@@ -427,25 +439,17 @@ export class UsearchIndex implements VectorIndex {
 
   /**
    * Bytes this index holds: what usearch reports for its graph and vectors (arena tails included), the
-   * compact copy if any, and an estimate of the JS id map (see {@link memoryParts}).
+   * compact copy if any, and the id table's typed arrays (see {@link memoryParts}).
    */
   memoryUsage(): number {
     const parts = this.memoryParts()
     return parts.graph + parts.vectors + parts.compact + parts.ids
   }
 
-  /**
-   * {@link memoryUsage} in parts. `ids` models the id map in V8 without pointer compression (as in Node):
-   * the Map's table (28 bytes per entry slot, a power of two of them), the key -> id array (8 bytes per
-   * key) and each id string (16-byte header, 1 or 2 bytes per character, 8-byte aligned). At 100k short
-   * ids this gives 69 bytes per id, where the heap grows by 70.
-   */
+  /** {@link memoryUsage} in parts; `ids` is the id table's typed arrays (see {@link IdTable}). */
   memoryParts(): { graph: number; vectors: number; compact: number; ids: number } {
     const wasm = this.#live()
-    const entries = this.#keyOf.size
-    let ids = (entries > 0 ? 2 ** Math.ceil(Math.log2(Math.max(entries, 4))) * 28 : 0) + this.#idOf.length * 8
-    for (const id of this.#keyOf.keys()) ids += align8(16 + stringBytes(id))
-    return { graph: wasm.eg_memory_part(0), vectors: wasm.eg_memory_part(1), compact: wasm.eg_memory_part(2), ids }
+    return { graph: wasm.eg_memory_part(0), vectors: wasm.eg_memory_part(1), compact: wasm.eg_memory_part(2), ids: this.#ids.bytes() }
   }
 
   /** Bytes usearch itself reports for the graph and vectors, plus the compact copy. */
@@ -458,29 +462,32 @@ export class UsearchIndex implements VectorIndex {
     return this.#live().memory.buffer.byteLength
   }
 
-  /** The index alone in usearch's file format, as the native addon's `save()` writes it; keys, not ids. */
+  /** The index alone in usearch's file format, as the native addon's `save()` writes it; keys (slots), not ids. */
   usearchBytes(): Uint8Array {
     const out = new Uint8Array(this.#live().eg_serialized_length())
     this.#saveInto(out)
     return out
   }
 
-  /** Header, keys (f64), ids (JSON), then the usearch file. Read back with {@link UsearchIndex.load}. */
+  /** Header, keys (f64; each is the id's slot), ids (JSON), then the usearch file. Read back with {@link UsearchIndex.load}. */
   serialize(): Uint8Array {
-    const keys = Float64Array.from(this.#keyOf.values())
-    const ids = new TextEncoder().encode(JSON.stringify([...this.#keyOf.keys()]))
+    const entries = [...this.#ids.entries()]
+    const keys = Float64Array.from(entries, ([, slot]) => slot)
+    const ids = new TextEncoder().encode(JSON.stringify(entries.map(([id]) => id)))
     const bodyLength = this.#live().eg_serialized_length()
     const out = new Uint8Array(HEADER + keys.byteLength + ids.byteLength + bodyLength)
     const view = new DataView(out.buffer)
     view.setUint32(0, MAGIC, true)
     view.setUint16(4, FORMAT_VERSION, true)
-    const flags = (this.metric === 'cos' && this.quantization !== 'i8' ? FLAG_UNIT : 0) | (this.compactNavigation ? FLAG_COMPACT : 0)
+    const flags =
+      (this.metric === 'cos' && this.quantization !== 'i8' && this.#unitVectors ? FLAG_UNIT : 0) |
+      (this.compactNavigation ? FLAG_COMPACT : 0)
     view.setUint16(6, flags, true)
     view.setUint32(8, this.expansionSearch, true)
     view.setUint32(12, keys.length, true)
     view.setUint32(16, ids.byteLength, true)
     view.setUint32(20, bodyLength, true)
-    view.setFloat64(24, this.#nextKey, true)
+    // Bytes 24..31 held the next key to hand out before keys became slots; unused now.
     out.set(new Uint8Array(keys.buffer), HEADER)
     out.set(ids, HEADER + keys.byteLength)
     // The usearch file is streamed straight into its place: at 100k vectors it is most of 170 MB.
@@ -509,8 +516,7 @@ export class UsearchIndex implements VectorIndex {
   /** Releases the wasm instance; the index is unusable afterwards. */
   dispose(): void {
     this.#wasm = undefined
-    this.#keyOf.clear()
-    this.#idOf = []
+    this.#ids.clear()
   }
 
   #live(): Exports {
@@ -530,18 +536,12 @@ export class UsearchIndex implements VectorIndex {
     }
   }
 
-  /** Undo a partly added batch (keys firstKey .. firstKey + count - 1) and throw. */
-  #rollback(firstKey: number, count: number, message: string): never {
+  /** Frees the slots of batches already added, then throws. */
+  #rollback(slots: Float64Array, message: string): never {
     const wasm = this.#live()
-    for (let i = 0; i < count; i++) wasm.eg_remove(firstKey + i)
+    for (const slot of slots) wasm.eg_remove(slot)
     throw memoryError('VECTOR_INDEX', message)
   }
-}
-
-/** Bytes V8 stores for a string's characters: one each if all are Latin-1, two otherwise. */
-function stringBytes(s: string): number {
-  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 255) return 2 * s.length
-  return s.length
 }
 
 function align8(n: number): number {

@@ -132,6 +132,81 @@ describe('usearch file format shared with the native addon', () => {
   }
 })
 
+describe('slots as keys', () => {
+  const dims = 32
+  const data = clusteredVectors(1_300, { dims, seed: 11 })
+
+  it('a removed vector frees its slot, and the next add takes it: memory stays flat under churn', async () => {
+    const index = await UsearchIndex.create({ dims, expansionSearch: 128 })
+    index.addMany(
+      data.slice(0, 1_000).map((_, i) => `m${i}`),
+      data.slice(0, 1_000),
+    )
+    const before = index.memoryParts()
+    for (let round = 0; round < 3; round++) {
+      const gone = Array.from({ length: 100 }, (_, i) => `m${round * 100 + i}`)
+      for (const id of gone) expect(index.remove(id)).toBe(true)
+      const fresh = gone.map((_, i) => `r${round}-${i}`)
+      index.addMany(
+        fresh,
+        fresh.map((_, i) => data[1_000 + round * 100 + i]!),
+      )
+      for (const [i, id] of fresh.entries()) expect(index.search(data[1_000 + round * 100 + i]!, 1)[0]?.id).toBe(id)
+      const ranked = new Set(index.search(data[round * 100]!, 1_000).map((h) => h.id))
+      for (const id of gone) expect(ranked.has(id)).toBe(false)
+    }
+    const after = index.memoryParts()
+    expect(after.vectors).toBe(before.vectors)
+    expect(after.graph).toBeLessThanOrEqual(before.graph + 1_024) // the free-slot ring
+    expect(index.size).toBe(1_000)
+    const loaded = await UsearchIndex.load(index.serialize())
+    for (const q of data.slice(1_300 - 20)) expect(loaded.search(q, 10)).toEqual(index.search(q, 10))
+  })
+
+  it('a file whose keys are not slots (the native addon keys by anything) is re-keyed on load and keeps its ids', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'engram-usearch-'))
+    try {
+      const native = new usearch.Index({
+        dimensions: dims,
+        metric: usearch.MetricKind.Cos,
+        quantization: 'f32' as ScalarKind,
+        connectivity: 16,
+        expansion_add: 128,
+        expansion_search: 256,
+        multi: false,
+      })
+      const flat = new Float32Array(300 * dims)
+      for (let i = 0; i < 300; i++) flat.set(data[i]!, i * dims)
+      const keyOf = (i: number) => 1_000 + 7 * i
+      native.add(
+        BigUint64Array.from({ length: 300 }, (_, i) => BigInt(keyOf(i))),
+        flat,
+        1,
+      )
+      native.remove(BigInt(keyOf(5)))
+      native.save(join(dir, 'native.usearch'))
+      const loaded = await UsearchIndex.load(new Uint8Array(readFileSync(join(dir, 'native.usearch'))), { expansionSearch: 256 })
+      expect(loaded.size).toBe(299)
+      expect(loaded.has(String(keyOf(5)))).toBe(false)
+      for (const i of [0, 17, 299]) expect(loaded.search(data[i]!, 1)[0]?.id).toBe(String(keyOf(i)))
+      // New entries take slots whose numbers were other entries' keys in the file: no clash.
+      loaded.addMany(['new-a', 'new-b'], [data[300]!, data[301]!])
+      expect(loaded.search(data[300]!, 1)[0]?.id).toBe('new-a')
+      expect(loaded.search(data[0]!, 1)[0]?.id).toBe(String(keyOf(0)))
+      expect(loaded.search(data[0]!, 3, { allow: [String(keyOf(1)), 'new-b'] }).map((h) => h.id)).toEqual(
+        loaded
+          .search(data[0]!, 301)
+          .map((h) => h.id)
+          .filter((id) => id === String(keyOf(1)) || id === 'new-b'),
+      )
+      const again = await UsearchIndex.load(loaded.serialize())
+      for (const q of data.slice(1_280)) expect(again.search(q, 10)).toEqual(loaded.search(q, 10))
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
+})
+
 describe('wasm/usearch.wasm is reproducible', () => {
   const clang = spawnSync('clang++-19', ['--version'])
   const hasClang = clang.status === 0

@@ -1,7 +1,10 @@
 // engram's vector index: a thin C ABI over usearch's index_dense_gt, one index per wasm instance.
 //
-// Keys cross the boundary as doubles (exact up to 2^53); vectors as f32 in linear memory. The JS side writes
-// inputs into the scratch area returned by eg_scratch() and reads results from the same area.
+// Entries are named by their slot in usearch's graph, and every live node's key is its slot, so the file
+// still carries unique keys (what the native addon reads) while no key -> slot hash set is kept: that set
+// cost about 40 bytes per vector, more than a tenth of an i8 index. The JS side maps its string ids to
+// slots. Slots cross the boundary as doubles; vectors as f32 in linear memory. The JS side writes inputs
+// into the scratch area returned by eg_scratch() and reads results from the same area.
 //
 // Distances use our own SIMD128 kernels instead of usearch's scalar fallbacks (NumKong is off in wasm):
 // - cos f32 stores unit vectors, so cosine distance is 1 - dot; the file still says "cos", so the native
@@ -52,7 +55,6 @@ enum status_t : int {
     bad_arguments_k = -1,
     out_of_memory_k = -2,
     not_created_k = -3,
-    duplicate_key_k = -4,
     usearch_failed_k = -5,
     bad_bytes_k = -6,
 };
@@ -181,6 +183,7 @@ float l2sq_i8(std::size_t a_ptr, std::size_t b_ptr, std::size_t n) {
 using graph_t = index_gt<distance_punned_t, std::uint64_t, std::uint32_t, aligned_allocator_gt<byte_t, 64>,
                          memory_mapping_allocator_gt<64>>;
 using lookup_t = buffer_gt<byte_t*, aligned_allocator_gt<byte_t*, 64>>;
+using free_ring_t = ring_gt<std::uint32_t>;
 using member_cref_t = member_cref_gt<std::uint64_t>;
 
 struct graph_tag {
@@ -191,14 +194,28 @@ struct lookup_tag {
     using type = lookup_t index_t::*;
     friend type member(lookup_tag);
 };
+struct free_tag {
+    using type = free_ring_t index_t::*;
+    friend type member(free_tag);
+};
 template <typename tag_at, typename tag_at::type pointer_ak> struct expose_t {
     friend typename tag_at::type member(tag_at) { return pointer_ak; }
 };
 template struct expose_t<graph_tag, &index_t::typed_>;
 template struct expose_t<lookup_tag, &index_t::vectors_lookup_>;
+template struct expose_t<free_tag, &index_t::free_keys_>;
 
 graph_t& graph() { return *(g_index.*member(graph_tag{})); }
 byte_t const* stored_vector(std::size_t slot) { return (g_index.*member(lookup_tag{}))[slot]; }
+free_ring_t& free_slots() { return g_index.*member(free_tag{}); }
+
+/// Slots ever handed out, free ones included.
+std::size_t slot_count() { return graph().size(); }
+bool is_live(std::size_t slot) { return slot < slot_count() && graph().at(slot).key != g_index.free_key(); }
+
+/// Frees a live slot the way index_dense_gt::remove does (its key becomes the free key, the slot joins the
+/// ring that add() reuses first), without the hash set that remove() needs. Returns 1, 0 if not live, < 0.
+int free_slot(std::size_t slot);
 
 // ---- compact navigation for f32 indexes ----
 // An i8 copy of every f32 vector (scaled to the full int8 range, one float factor per vector), kept beside
@@ -446,10 +463,31 @@ template <typename fn_at> auto with_typed(typed_t v, fn_at&& fn) {
     return fn(static_cast<f32_t const*>(v.data));
 }
 
-std::uint64_t to_key(double key) { return static_cast<std::uint64_t>(key); }
+int free_slot(std::size_t slot) {
+    if (!is_live(slot))
+        return 0;
+    free_ring_t& ring = free_slots();
+    if (!ring.reserve(ring.size() + 1))
+        return out_of_memory_k;
+    ring.push(static_cast<std::uint32_t>(slot));
+    graph().at(slot).key = g_index.free_key();
+    return 1;
+}
 
-// usearch's distance_between(key, f32 query) casts the query with the stored-to-f32 cast, which is wrong
-// for i8 and f16 indexes; so the query is cast to the stored type here, once, and passed in that type.
+/// What eg_export_keys writes for a free slot.
+constexpr double no_slot_k = -1;
+
+/// Slots cross as doubles; anything that is not a live slot's number is no slot.
+std::size_t to_slot(double slot) {
+    return slot >= 0 && slot < double(slot_count()) ? std::size_t(slot) : std::size_t(-1);
+}
+
+index_dense_config_t without_key_lookups(index_dense_config_t config) {
+    config.enable_key_lookups = false;
+    return config;
+}
+
+// The exact distance from a query to a stored vector: the query is cast to the stored type once.
 struct exact_distance_t {
     scalar_kind_t scalar;
     void const* query;
@@ -463,12 +501,8 @@ struct exact_distance_t {
             query = g_stored_query;
     }
 
-    float operator()(std::uint64_t key) const {
-        switch (scalar) {
-        case scalar_kind_t::i8_k: return g_index.distance_between(key, static_cast<i8_t const*>(query)).min;
-        case scalar_kind_t::f16_k: return g_index.distance_between(key, static_cast<f16_t const*>(query)).min;
-        default: return g_index.distance_between(key, static_cast<f32_t const*>(query)).min;
-        }
+    float operator()(std::size_t slot) const {
+        return g_index.metric()(stored_vector(slot), static_cast<byte_t const*>(query));
     }
 };
 
@@ -534,7 +568,7 @@ int eg_create(int dims, int metric, int scalar, int connectivity, int expansion_
     if (dims < 1 || kind == metric_kind_t::unknown_k || scalar_kind == scalar_kind_t::unknown_k || connectivity < 2 ||
         expansion_add < 1 || expansion_search < 1)
         return bad_arguments_k;
-    index_dense_config_t config;
+    index_dense_config_t config = without_key_lookups({});
     config.connectivity = static_cast<std::size_t>(connectivity);
     config.expansion_add = static_cast<std::size_t>(expansion_add);
     config.expansion_search = static_cast<std::size_t>(expansion_search);
@@ -588,16 +622,12 @@ EXPORT(eg_memory_part) double eg_memory_part(int part) {
     index_t::memory_stats_t stats = g_index.memory_stats();
     switch (part) {
     case 0: {
-        // usearch's own count (nodes, slot -> node table, search contexts, graph tape slack) leaves out two
-        // per-slot tables of index_dense_gt: slot -> vector pointers, and the key -> slot hash set (sized
-        // like flat_hash_multi_set_gt::try_reserve does: 1.5x the capacity rounded up to a power of two,
-        // 64 entries of 16 bytes plus a 16-byte header per bucket).
+        // usearch's own count (nodes, slot -> node table, search contexts, graph tape slack) leaves out the
+        // slot -> vector pointers of index_dense_gt and its ring of free slots. (Its key -> slot hash set
+        // is never filled: key lookups are off.)
         std::size_t capacity = g_index.capacity();
-        std::size_t slots = 1;
-        while (slots < (capacity * 3 + 1) / 2)
-            slots *= 2;
-        std::size_t hash = capacity ? (slots + 63) / 64 * (64 * 16 + 16) : 0;
-        return double(g_index.memory_usage() - stats.vectors_allocated + capacity * sizeof(byte_t*) + hash);
+        std::size_t ring = free_slots().capacity() * sizeof(std::uint32_t);
+        return double(g_index.memory_usage() - stats.vectors_allocated + capacity * sizeof(byte_t*) + ring);
     }
     case 1: return double(stats.vectors_allocated);
     default: return double(g_compact.bytes());
@@ -626,51 +656,54 @@ EXPORT(eg_set_compact) int eg_set_compact(int on) {
 }
 EXPORT(eg_compact) int eg_compact() { return g_compact.on ? 1 : 0; }
 
-/// Adds `count` vectors (count * dims f32, row after row) under `keys`. The caller checks the input
-/// (finite values, no duplicates); a key already present fails before anything is added.
-EXPORT(eg_add_many) int eg_add_many(int count, double const* keys, float const* vectors) {
+/// Adds `count` vectors (count * dims f32, row after row) and writes the slot each one got to `out_slots`.
+/// A freed slot is reused first. The caller checks the input (finite values); on failure the vectors this
+/// call added are freed again.
+EXPORT(eg_add_many) int eg_add_many(int count, float const* vectors, double* out_slots) {
     if (!g_ready)
         return not_created_k;
     if (count < 0)
         return bad_arguments_k;
-    for (int i = 0; i != count; ++i)
-        if (g_index.contains(to_key(keys[i])))
-            return duplicate_key_k;
     if (!ensure_capacity(g_index.size() + std::size_t(count)))
         return out_of_memory_k;
+    auto undo = [&](int added, int status) {
+        for (int i = 0; i != added; ++i)
+            free_slot(std::size_t(out_slots[i]));
+        return status;
+    };
     for (int i = 0; i != count; ++i) {
-        std::uint64_t key = to_key(keys[i]);
-        index_t::add_result_t added =
-            with_typed(prepared(vectors + std::size_t(i) * g_dims), [&](auto v) { return g_index.add(key, v); });
+        // The key is set to the slot once usearch has picked one; free_key() would mark the node free.
+        std::uint64_t placeholder = g_index.free_key() - 1;
+        index_t::add_result_t added = with_typed(prepared(vectors + std::size_t(i) * g_dims),
+                                                 [&](auto v) { return g_index.add(placeholder, v); });
         if (!added) {
             g_error = added.error.release();
-            return usearch_failed_k;
+            return undo(i, usearch_failed_k);
         }
+        graph().at(added.slot).key = added.slot;
+        out_slots[i] = double(added.slot);
         if (g_compact.on) {
             if (!g_compact.ensure(std::size_t(added.slot) + 1))
-                return out_of_memory_k;
+                return undo(i + 1, out_of_memory_k);
             g_compact.set(added.slot, reinterpret_cast<float const*>(stored_vector(added.slot)));
         }
     }
     return ok_k;
 }
 
-EXPORT(eg_remove) int eg_remove(double key) {
+/// Frees `slot`: 1 if it was live, 0 if not, < 0 on failure.
+EXPORT(eg_remove) int eg_remove(double slot) {
     if (!g_ready)
         return not_created_k;
-    index_t::labeling_result_t removed = g_index.remove(to_key(key));
-    if (!removed) {
-        g_error = removed.error.release();
-        return usearch_failed_k;
-    }
-    return removed.completed ? 1 : 0;
+    return free_slot(to_slot(slot));
 }
 
-EXPORT(eg_contains) int eg_contains(double key) { return g_ready && g_index.contains(to_key(key)) ? 1 : 0; }
+EXPORT(eg_contains) int eg_contains(double slot) { return g_ready && is_live(to_slot(slot)) ? 1 : 0; }
 
-/// Nearest `k` to `query`, written to out_keys / out_distances; returns how many. With an allow-list
-/// (`allow_count` keys, sorted ascending) only those keys may come back: a small list is scanned exactly,
-/// a large one filters the graph search through usearch's predicate.
+/// Nearest `k` to `query`, their slots written to out_keys and distances to out_distances; returns how many.
+/// With an allow-list (`allow_count` slots, sorted ascending) only those slots may come back: a small list
+/// is scanned exactly, a large one filters the graph search through usearch's predicate. (A live node's key
+/// is its slot, so usearch's keys are the slots.)
 EXPORT(eg_search)
 int eg_search(float const* query, int k, double const* allow, int allow_count, double* out_keys,
               float* out_distances) {
@@ -703,9 +736,9 @@ int eg_search(float const* query, int k, double const* allow, int allow_count, d
         exact_distance_t distance(q);
         top_k_t top{wanted, 0, out_keys, out_distances};
         for (int i = 0; i != allow_count; ++i) {
-            std::uint64_t key = to_key(allow[i]);
-            if (g_index.contains(key))
-                top.offer(double(key), distance(key));
+            std::size_t slot = to_slot(allow[i]);
+            if (is_live(slot))
+                top.offer(double(slot), distance(slot));
         }
         return int(top.count);
     }
@@ -819,7 +852,15 @@ EXPORT(eg_load) int eg_load(int unit, double length) {
     if (!in.buffer)
         return out_of_memory_k;
     in.left = std::size_t(length);
-    index_t loaded;
+    // An index without key lookups to load into; the file sets its metric, sizes and graph.
+    index_t::state_result_t made = index_t::make(metric_t::builtin(1, metric_kind_t::cos_k, scalar_kind_t::f32_k),
+                                                 without_key_lookups({}), default_free_value<std::uint64_t>(),
+                                                 index_limits_t(0, 1));
+    if (!made) {
+        g_error = made.error.release();
+        return usearch_failed_k;
+    }
+    index_t loaded = std::move(made.index);
     serialization_result_t result = loaded.load_from_stream([&](void* data, std::size_t n) { return in.read(data, n); });
     if (!result) {
         g_error = result.error.release();
@@ -833,17 +874,25 @@ EXPORT(eg_load) int eg_load(int unit, double length) {
     return configure_after_load(unit != 0);
 }
 
-/// Writes every present key (eg_size() of them) to `out`.
+/// Slots ever handed out (live and free): the length eg_export_keys writes.
+EXPORT(eg_slot_count) double eg_slot_count() { return g_ready ? double(slot_count()) : 0; }
+
+/// Writes each slot's key (no_slot_k for a free slot) to `out`: a loaded file may come from elsewhere, with
+/// keys that are not its slots.
 EXPORT(eg_export_keys) int eg_export_keys(double* out) {
     if (!g_ready)
         return not_created_k;
-    std::size_t n = g_index.size();
-    std::uint64_t* keys = static_cast<std::uint64_t*>(std::malloc(n * sizeof(std::uint64_t) + 8));
-    if (!keys)
-        return out_of_memory_k;
-    g_index.export_keys(keys, 0, n);
-    for (std::size_t i = 0; i != n; ++i)
-        out[i] = double(keys[i]);
-    std::free(keys);
-    return int(n);
+    std::size_t n = slot_count();
+    for (std::size_t slot = 0; slot != n; ++slot)
+        out[slot] = is_live(slot) ? double(graph().at(slot).key) : no_slot_k;
+    return ok_k;
+}
+
+/// Makes every live node's key its slot (after loading a file whose keys were not).
+EXPORT(eg_rekey) void eg_rekey() {
+    if (!g_ready)
+        return;
+    for (std::size_t slot = 0, n = slot_count(); slot != n; ++slot)
+        if (is_live(slot))
+            graph().at(slot).key = slot;
 }

@@ -1,27 +1,43 @@
 /**
  * Vector index benchmark: engram's usearch wasm (f32, i8) against a plain-JS brute force, hnswlib-wasm
- * and the native usearch addon, on the same clustered 384-d data in one run.
+ * and the native usearch addon, on the same clustered 384-d data in one run, and on real embeddings: the
+ * default embedder's vectors of LoCoMo turns and STS-B sentences, searched with LoCoMo questions.
  *
  * Every library answers one query at a time on one thread. Each HNSW index is read at the smallest
  * search expansion (ef) that reaches the recall target, so speed is compared at equal recall.
  * Run: npx tsx bench/vector.ts  (VECTOR_BENCH_SIZES=10000 for a short run; VECTOR_BENCH_SMALL=0 skips the
- * flat-or-HNSW table, VECTOR_BENCH_HNSWLIB=0 skips hnswlib-wasm: subset runs for tuning, not for the report)
+ * flat-or-HNSW table, VECTOR_BENCH_HNSWLIB=0 skips hnswlib-wasm, VECTOR_BENCH_REAL=0 the real embeddings:
+ * subset runs for tuning, not for the report). The real embeddings are computed once and cached in
+ * .cache/vector/; without ../shared/data that section says it was skipped.
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { setFlagsFromString } from 'node:v8'
 import { runInNewContext } from 'node:vm'
 import usearch, { type ScalarKind } from 'usearch'
+import { createEmbedder } from '../src/embed/create.js'
+import { BUILTIN_MODELS, DEFAULT_MODEL } from '../src/embed/models.js'
 import { FLAT_LIMIT } from '../src/vector/create.js'
 import { FlatIndex } from '../src/vector/flat.js'
 import { UsearchIndex } from '../src/vector/usearch.js'
+import { readSts } from './lib/embed-stats.js'
+import { cachingEmbedder } from './lib/eval-embed-cache.js'
+import { loadLocomo } from './lib/eval-locomo-data.js'
 import { clusteredVectors } from './lib/vector-data.js'
 
 const DIMS = 384
-const SIZES = (process.env.VECTOR_BENCH_SIZES ?? '10000,100000').split(',').map(Number)
+const SIZES = (process.env.VECTOR_BENCH_SIZES ?? '10000,100000')
+  .split(',')
+  .map(Number)
+  .filter((n) => n > 0)
 const RUN_SMALL = process.env.VECTOR_BENCH_SMALL !== '0'
 const RUN_HNSWLIB = process.env.VECTOR_BENCH_HNSWLIB !== '0'
+const RUN_REAL = process.env.VECTOR_BENCH_REAL !== '0'
+const root = new URL('..', import.meta.url).pathname
+const DATA = join(root, '..', 'shared', 'data')
+/** Why the real-embedding section is missing, when it is. */
+let realSkipped: string | undefined
 /** VECTOR_BENCH_RENDER=1: only rewrite the markdown from the saved JSON (after a wording change). */
 const RENDER_ONLY = process.env.VECTOR_BENCH_RENDER === '1'
 /** Vectors per build step: engram and the native addon take turns, so both see the same machine load. */
@@ -68,6 +84,9 @@ interface Row {
 }
 
 interface SizeResult {
+  /** Set for the real-embedding data; the clustered data has none. */
+  label?: string
+  dims?: number
   size: number
   queries: number
   target: number
@@ -141,24 +160,74 @@ function ladder(
 
 async function benchSize(size: number): Promise<void> {
   const queryCount = size >= 50_000 ? 100 : 200
-  const log = (s: string) => console.log(`[vector ${size}] ${s}`)
   const all = clusteredVectors(size + queryCount, { seed: 42 })
-  const data = all.slice(0, size)
-  const queries = all.slice(size)
+  await benchSet({ dims: DIMS, data: all.slice(0, size), queries: all.slice(size) })
+}
+
+/**
+ * The default embedder's vectors of every distinct LoCoMo turn and STS-B sentence (the database) and of
+ * 200 LoCoMo questions spread over the ten conversations (the queries).
+ */
+async function benchReal(): Promise<void> {
+  const locomo = join(DATA, 'locomo', 'locomo10.json')
+  const sts = ['sts-dev.csv', 'sts-test.csv'].map((f) => join(DATA, 'stsbenchmark', f))
+  const missing = [locomo, ...sts].filter((f) => !existsSync(f))
+  if (missing.length > 0) {
+    realSkipped = `skipped: ${missing.join(', ')} not found (see ../shared/data/README.md)`
+    console.log(`[vector real] ${realSkipped}`)
+    return
+  }
+  const conversations = loadLocomo(locomo)
+  const texts = [
+    ...new Set([
+      ...conversations.flatMap((c) => c.turns.map((t) => t.content)),
+      ...sts.flatMap((f) => readSts(f).flatMap((p) => [p.a, p.b])),
+    ]),
+  ].filter((t) => t.trim().length > 0)
+  const questions = conversations.flatMap((c) => c.questions.map((q) => q.question))
+  const step = questions.length / 200
+  const queryTexts = Array.from({ length: 200 }, (_, i) => questions[Math.floor(i * step)]!)
+  const dims = 512
+  const embedder = cachingEmbedder(
+    join(root, '.cache', 'vector', `real-${DEFAULT_MODEL}-${BUILTIN_MODELS[DEFAULT_MODEL].sha256.slice(0, 12)}`),
+    { id: DEFAULT_MODEL, dims },
+    () => createEmbedder({ model: DEFAULT_MODEL }),
+  )
+  const data = await embedder.embed(texts)
+  const queries = await embedder.embed(queryTexts)
+  embedder.save()
+  await benchSet({ label: `real embeddings (${DEFAULT_MODEL})`, dims, data, queries })
+}
+
+async function benchSet({
+  label,
+  dims,
+  data,
+  queries,
+}: {
+  label?: string
+  dims: number
+  data: Float32Array[]
+  queries: Float32Array[]
+}): Promise<void> {
+  const size = data.length
+  const queryCount = queries.length
+  const log = (s: string) => console.log(`[vector ${label ?? size}] ${s}`)
   const ids = data.map((_, i) => String(i))
-  const matrix = new Float32Array(size * DIMS)
+  const matrix = new Float32Array(size * dims)
   data.forEach((v, i) => {
-    matrix.set(v, i * DIMS)
+    matrix.set(v, i * dims)
   })
   const rows: Row[] = []
   const rowsI8: Row[] = []
-  results.push({ size, queries: queryCount, target: 0.99, rows }, { size, queries: queryCount, target: 0.95, rows: rowsI8 })
+  const common = { ...(label ? { label } : {}), dims, size, queries: queryCount }
+  results.push({ ...common, target: 0.99, rows }, { ...common, target: 0.95, rows: rowsI8 })
 
   // Plain-JS brute force: the exact answers, and the floor every index must beat.
   const rss0 = rss()
   const t = performance.now()
   const c = cpuSeconds()
-  const flat = new FlatIndex({ dims: DIMS })
+  const flat = new FlatIndex({ dims })
   flat.addMany(ids, data)
   const flatBuild = (performance.now() - t) / 1000
   const flatCpu = cpuSeconds() - c
@@ -187,7 +256,7 @@ async function benchSize(size: number): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'engram-bench-'))
   const keys = BigUint64Array.from(ids, (id) => BigInt(id))
   const nativeConfig = (quantization: 'f32' | 'i8', ef: number) => ({
-    dimensions: DIMS,
+    dimensions: dims,
     metric: usearch.MetricKind.Cos,
     quantization: quantization as ScalarKind,
     connectivity: M,
@@ -203,7 +272,7 @@ async function benchSize(size: number): Promise<void> {
     ] as const
     for (const { quantization, connectivity, name } of configs) {
       const withNative = connectivity === M && (quantization === 'f32' || size < 50_000)
-      const index = await UsearchIndex.create({ dims: DIMS, quantization, connectivity, expansionAdd: EF_ADD })
+      const index = await UsearchIndex.create({ dims, quantization, connectivity, expansionAdd: EF_ADD })
       const native = withNative ? new usearch.Index(nativeConfig(quantization, 64)) : undefined
       const ours = { wall: 0, cpu: 0, rss: 0 }
       const theirs = { wall: 0, cpu: 0, rss: 0 }
@@ -219,7 +288,7 @@ async function benchSize(size: number): Promise<void> {
       for (let start = 0; start < size; start += BUILD_CHUNK) {
         const end = Math.min(size, start + BUILD_CHUNK)
         step(ours, () => index.addMany(ids.slice(start, end), data.slice(start, end)))
-        if (native) step(theirs, () => native.add(keys.subarray(start, end), matrix.subarray(start * DIMS, end * DIMS), 1))
+        if (native) step(theirs, () => native.add(keys.subarray(start, end), matrix.subarray(start * dims, end * dims), 1))
       }
       log(`${name} built in ${ours.wall.toFixed(1)} s (CPU ${ours.cpu.toFixed(1)} s)`)
       const target = quantization === 'f32' ? 0.99 : 0.95
@@ -301,12 +370,13 @@ async function benchSize(size: number): Promise<void> {
   } finally {
     rmSync(dir, { recursive: true, force: true })
   }
-  if (RUN_HNSWLIB) await benchHnswlib(size, ids, data, queries, truth, rows)
+  if (RUN_HNSWLIB) await benchHnswlib(dims, ids, data, queries, truth, rows)
   writeDocs()
 }
 
 /** hnswlib-wasm (emscripten): needs a window and IndexedDB to load in Node. */
-async function benchHnswlib(size: number, ids: string[], data: Float32Array[], queries: Float32Array[], truth: string[][], rows: Row[]) {
+async function benchHnswlib(dims: number, ids: string[], data: Float32Array[], queries: Float32Array[], truth: string[][], rows: Row[]) {
+  const size = data.length
   const log = (s: string) => console.log(`[vector ${size}] ${s}`)
   ;(globalThis as { window?: unknown }).window ??= globalThis
   const fakeIndexedDb = 'fake-indexeddb/auto'
@@ -317,7 +387,7 @@ async function benchHnswlib(size: number, ids: string[], data: Float32Array[], q
   const lib = await loadHnswlib()
   const rss0 = rss()
   const heap0 = lib.HEAPU8.byteLength
-  const hnsw = new lib.HierarchicalNSW('cosine', DIMS, '')
+  const hnsw = new lib.HierarchicalNSW('cosine', dims, '')
   hnsw.initIndex(size, M, EF_ADD, 100)
   const labels = ids.map(Number)
   const t = performance.now()
@@ -330,7 +400,7 @@ async function benchHnswlib(size: number, ids: string[], data: Float32Array[], q
   // count, 2M links, the vector, an 8-byte label), a link-list pointer and a level; per upper level a link
   // block (count + M links), expected 1 / (M - 1) of them per element; the label -> id hash map (a 16-byte
   // node and a 4-byte bucket). The wasm heap's growth is the upper bound, kept in the JSON.
-  const hnswLayout = size * (4 + 2 * M * 4 + DIMS * 4 + 8 + 8 + (4 + M * 4) / (M - 1) + 20)
+  const hnswLayout = size * (4 + 2 * M * 4 + dims * 4 + 8 + 8 + (4 + M * 4) / (M - 1) + 20)
   const hnswHeap = lib.HEAPU8.byteLength - heap0
   log(`hnswlib-wasm built in ${hnswBuild.toFixed(1)} s`)
   const run = (q: Float32Array) => hnsw.searchKnn(q, 10, undefined).neighbors.map(String)
@@ -386,7 +456,7 @@ const ratio = (a: number, b: number) => `${(a / b).toFixed(2)}×`
 
 function table(result: SizeResult): string {
   const lines = [
-    `### ${result.size.toLocaleString('en')} × ${DIMS}, ${result.queries} queries, recall target ${result.target}`,
+    `### ${result.label ? `${result.label}: ` : ''}${result.size.toLocaleString('en')} × ${result.dims ?? DIMS}, ${result.queries} queries, recall target ${result.target}`,
     '',
     '| index | add/s | build s (CPU s) | ef | recall@10 | query p50 ms | p95 ms | CPU ms/query | p50 vs engram | memory (its own count) | RSS growth | load s |',
     '|---|---|---|---|---|---|---|---|---|---|---|---|',
@@ -406,12 +476,12 @@ function table(result: SizeResult): string {
 
 function targets(results: SizeResult[]): string[] {
   const complete = results.filter(
-    (r) => r.target === 0.99 && ['engram', 'native', 'hnswlib'].every((p) => r.rows.some((row) => row.name.startsWith(p))),
+    (r) => !r.label && r.target === 0.99 && ['engram', 'native', 'hnswlib'].every((p) => r.rows.some((row) => row.name.startsWith(p))),
   )
   if (complete.length === 0) return ['Targets: not measured yet (the run is incomplete).']
   const big = Math.max(...complete.map((r) => r.size))
   const f32 = complete.find((r) => r.size === big)!
-  const i8 = results.find((r) => r.size === big && r.target === 0.95)!
+  const i8 = results.find((r) => !r.label && r.size === big && r.target === 0.95)!
   const find = (rows: Row[], name: string) => rows.find((r) => r.name === name)
   const plain = find(f32.rows, 'engram usearch wasm f32')!
   const compact = find(f32.rows, 'engram usearch wasm f32, i8 navigation')
@@ -450,12 +520,25 @@ function targets(results: SizeResult[]): string[] {
   return lines
 }
 
+/** The tables for real embeddings, or why they are missing. */
+function realSection(): string[] {
+  const real = results.filter((r) => r.label && r.rows.length > 1)
+  if (real.length === 0) return RUN_REAL && realSkipped ? ['### Real embeddings', '', `Real embeddings: ${realSkipped}.`, ''] : []
+  return [
+    '### Real embeddings',
+    '',
+    `The same indexes and settings on real sentence vectors: the default embedder (${DEFAULT_MODEL}, ${real[0]!.dims}-d) on every distinct LoCoMo turn and STS-B sentence (dev and test), queried with 200 LoCoMo questions spread over the ten conversations.`,
+    '',
+    ...real.flatMap((r) => [table(r), '']),
+  ]
+}
+
 /** Where the bytes per vector go, and what takes i8 under 30% of f32. */
 function memoryBreakdown(all: SizeResult[]): string[] {
-  const sized = all.filter((r) => r.rows.some((row) => row.name === I8_ROW))
+  const sized = all.filter((r) => !r.label && r.rows.some((row) => row.name === I8_ROW))
   if (sized.length === 0) return []
   const size = Math.max(...sized.map((r) => r.size))
-  const rows = all.filter((r) => r.size === size).flatMap((r) => r.rows)
+  const rows = all.filter((r) => !r.label && r.size === size).flatMap((r) => r.rows)
   const get = (name: string) => rows.find((r) => r.name === name)
   const i8 = get(I8_ROW)
   const lean = get(I8_LEAN_ROW)
@@ -490,7 +573,8 @@ function writeDocs(): void {
     '',
     ...targets(results),
     '',
-    ...results.filter((r) => r.rows.length > 1).flatMap((r) => [table(r), '']),
+    ...results.filter((r) => !r.label && r.rows.length > 1).flatMap((r) => [table(r), '']),
+    ...realSection(),
     ...memoryBreakdown(results),
     '### Flat scan or HNSW',
     '',
@@ -525,6 +609,7 @@ if (RENDER_ONLY) {
   if (RUN_SMALL) small = await flatVersusHnsw()
   writeDocs()
   for (const size of SIZES) await benchSize(size)
+  if (RUN_REAL) await benchReal()
 }
 writeDocs()
 console.log(readFileSync('docs/bench/vector.md', 'utf8'))

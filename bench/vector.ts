@@ -413,7 +413,7 @@ async function benchHnswlib(dims: number, ids: string[], data: Float32Array[], q
     at: h.at,
     bestRecall: h.bestRecall,
     memoryBytes: hnswLayout,
-    memoryNote: `counted from its layout; wasm heap grew ${mb(hnswHeap)}`,
+    memoryNote: `counted from its layout; wasm heap grew ${mb(hnswHeap)}${hnswHeap === 0 ? ', having grown for an earlier set' : ''}`,
     rssBytes: hnswRss,
     ladder: h.points,
   })

@@ -67,7 +67,6 @@ interface Exports {
   eg_compact(): number
   eg_add_many(count: number, vectors: number, outSlots: number): number
   eg_remove(key: number): number
-  eg_contains(key: number): number
   eg_search(query: number, k: number, allow: number, allowCount: number, outKeys: number, outDist: number): number
   eg_serialized_length(): number
   eg_save(): number

@@ -698,8 +698,6 @@ EXPORT(eg_remove) int eg_remove(double slot) {
     return free_slot(to_slot(slot));
 }
 
-EXPORT(eg_contains) int eg_contains(double slot) { return g_ready && is_live(to_slot(slot)) ? 1 : 0; }
-
 /// Nearest `k` to `query`, their slots written to out_keys and distances to out_distances; returns how many.
 /// With an allow-list (`allow_count` slots, sorted ascending) only those slots may come back: a small list
 /// is scanned exactly, a large one filters the graph search through usearch's predicate. (A live node's key
